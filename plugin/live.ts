@@ -1,0 +1,42 @@
+/**
+ * The live path, wired with tsyringe. Loaded by plugin/index.ts only when the flag is on.
+ * Every dependency has an explicit token (src/tokens.ts); a test swaps one registration, for
+ * example TOKENS.SharedMemory for the in-memory stub, before resolving the hook.
+ */
+import 'reflect-metadata';
+import { Lifecycle, container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { LibcFrameClock } from '../src/clock/frame-clock';
+import type { FrameExportConfig } from '../src/config/frame-export-config';
+import type { LibC } from '../src/ffi/libc';
+import { loadLibC } from '../src/ffi/load-libc';
+import { FrameExportHook } from '../src/hook/frame-export-hook';
+import type { Logger } from '../src/log/logger';
+import { MetaEncoder } from '../src/meta/meta-encoder';
+import { ProcessWriterIdentity, type WriterIdentity } from '../src/meta/writer-identity';
+import { FileShmStore } from '../src/shm/file-shm-store';
+import { TapThread } from '../src/tap/tap-thread';
+import { TOKENS } from '../src/tokens';
+
+export { FrameExportHook, TOKENS };
+
+export function createFrameExportContainer(config: FrameExportConfig, logger: Logger): DependencyContainer {
+  const container = rootContainer.createChildContainer();
+  container.register(TOKENS.Config, { useValue: config });
+  container.register(TOKENS.Logger, { useValue: logger });
+  container.register(TOKENS.LibC, { useFactory: instanceCachingFactory(() => loadLibC(config.ffi)) });
+  container.register(TOKENS.Clock, {
+    useFactory: instanceCachingFactory((c) => new LibcFrameClock(c.resolve<LibC>(TOKENS.LibC))),
+  });
+  container.register(TOKENS.WriterIdentity, { useClass: ProcessWriterIdentity }, { lifecycle: Lifecycle.ContainerScoped });
+  container.register(TOKENS.MetaEncoder, {
+    useFactory: instanceCachingFactory((c) => new MetaEncoder(c.resolve(TOKENS.Clock), c.resolve<WriterIdentity>(TOKENS.WriterIdentity))),
+  });
+  container.register(TOKENS.SharedMemory, { useClass: FileShmStore }, { lifecycle: Lifecycle.ContainerScoped });
+  container.register(TOKENS.TapThread, { useClass: TapThread }, { lifecycle: Lifecycle.ContainerScoped });
+  container.register(FrameExportHook, { useClass: FrameExportHook }, { lifecycle: Lifecycle.ContainerScoped });
+  return container;
+}
+
+export function createLiveHook(config: FrameExportConfig, logger: Logger): FrameExportHook {
+  return createFrameExportContainer(config, logger).resolve(FrameExportHook);
+}

@@ -1,0 +1,70 @@
+import koffi from 'koffi';
+import { CLOCK_MONOTONIC, CLOCK_REALTIME, LibcError, MAP_SHARED, O_CLOEXEC, PROT_READ, PROT_WRITE, type LibC } from './libc';
+
+/** libc through koffi. Pointer parameters that receive addresses are declared uintptr_t. */
+export class KoffiLibC implements LibC {
+  readonly backend = 'koffi' as const;
+  private readonly lib = koffi.load('libc.so.6');
+  private readonly mmapFn = this.lib.func('uintptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
+  private readonly munmapFn = this.lib.func('int munmap(uintptr_t addr, size_t len)');
+  private readonly fallocateFn = this.lib.func('int posix_fallocate(int fd, int64_t off, int64_t len)');
+  private readonly clockFn = this.lib.func('int clock_gettime(int clk, void *ts)');
+  private readonly pipeFn = this.lib.func('int pipe2(void *fds, int flags)');
+  private readonly fcntlFn = this.lib.func('int fcntl(int fd, int cmd, int arg)');
+  private readonly readFn = this.lib.func('intptr_t read(int fd, uintptr_t buf, size_t n)');
+  private readonly writeFn = this.lib.func('intptr_t write(int fd, uintptr_t buf, size_t n)');
+  private readonly pollFn = this.lib.func('int poll(void *fds, unsigned long n, int timeout)');
+  private readonly pipeFds = new Int32Array(2);
+
+  mmapShared(fd: number, length: number, writable: boolean): number {
+    const prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+    const address = Number(this.mmapFn(0, length, prot, MAP_SHARED, fd, 0));
+    if (!(address > 0 && address < 2 ** 53)) throw new LibcError('mmap', koffi.errno());
+    return address;
+  }
+
+  munmap(address: number, length: number): void {
+    if (this.munmapFn(address, length) !== 0) throw new LibcError('munmap', koffi.errno());
+  }
+
+  view(address: number, length: number): ArrayBuffer {
+    return koffi.view(address, length);
+  }
+
+  posixFallocate(fd: number, length: number): number {
+    return this.fallocateFn(fd, 0, length) as number;
+  }
+
+  clockMonotonic(timespec: Int32Array): void {
+    this.clockFn(CLOCK_MONOTONIC, timespec);
+  }
+
+  clockRealtime(timespec: Int32Array): void {
+    this.clockFn(CLOCK_REALTIME, timespec);
+  }
+
+  pipe(): [number, number] {
+    if (this.pipeFn(this.pipeFds, O_CLOEXEC) !== 0) throw new LibcError('pipe2', koffi.errno());
+    return [this.pipeFds[0]!, this.pipeFds[1]!];
+  }
+
+  fcntl(fd: number, cmd: number, arg: number): number {
+    const result = this.fcntlFn(fd, cmd, arg) as number;
+    return result < 0 ? -koffi.errno() : result;
+  }
+
+  read(fd: number, address: number, length: number): number {
+    const result = this.readFn(fd, address, length) as number;
+    return result < 0 ? -koffi.errno() : result;
+  }
+
+  write(fd: number, address: number, length: number): number {
+    const result = this.writeFn(fd, address, length) as number;
+    return result < 0 ? -koffi.errno() : result;
+  }
+
+  poll(fds: Int32Array, count: number, timeoutMs: number): number {
+    const result = this.pollFn(fds, count, timeoutMs) as number;
+    return result < 0 ? -koffi.errno() : result;
+  }
+}

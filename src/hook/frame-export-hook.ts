@@ -1,0 +1,226 @@
+import * as fs from 'node:fs';
+import { inject, injectable } from 'tsyringe';
+import { cameraIdProblem } from '../config/camera-id';
+import { CONFIG_LIMITS, type FrameExportConfig } from '../config/frame-export-config';
+import type { FrameClock } from '../clock/frame-clock';
+import type { LibC } from '../ffi/libc';
+import { HEARTBEAT_INTERVAL_MS, Header, WriterState, computeLayout, type FrameGeometry } from '../layout/frame-export-layout';
+import { RateLimitedLog, type Logger } from '../log/logger';
+import type { Frame } from '../meta/frame-meta';
+import { decodeHeader } from '../meta/meta-decoder';
+import type { MetaEncoder } from '../meta/meta-encoder';
+import { MetaView } from '../meta/meta-view';
+import { SlotReader } from '../reader/slot-reader';
+import { FrameRing } from '../ring/frame-ring';
+import type { SharedMemoryStore } from '../shm/export-memory';
+import { ffmpegTapArgs } from '../tap/ffmpeg-tap-args';
+import type { TapThread } from '../tap/tap-thread';
+import { TOKENS } from '../tokens';
+import { CameraExport } from './camera-export';
+import type { DecodeBoundaryHook, FfmpegTapOutput, SpawnedProcess } from './decode-boundary-hook';
+import { EMPTY_TAP_OUTPUT } from './noop-hook';
+
+/**
+ * The live decode-boundary hook. Runs on VAS's main thread; every entry point is guarded so
+ * nothing is ever thrown into VAS: bad input and failures become one log line (rate-limited
+ * where they can repeat per frame) and, where a camera's export exists, a meta counter.
+ *
+ * Per-frame work here (onFrame) is a Map lookup and FrameRing.writeFrame: one copy, no
+ * allocation. Frames from FFmpeg never reach this thread at all (see tap-worker.ts).
+ */
+@injectable()
+export class FrameExportHook implements DecodeBoundaryHook {
+  private readonly cameras = new Map<string, CameraExport>();
+  private readonly badInput: RateLimitedLog;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @inject(TOKENS.Config) private readonly config: FrameExportConfig,
+    @inject(TOKENS.SharedMemory) private readonly store: SharedMemoryStore,
+    @inject(TOKENS.MetaEncoder) private readonly encoder: MetaEncoder,
+    @inject(TOKENS.Clock) private readonly clock: FrameClock,
+    @inject(TOKENS.LibC) private readonly libc: LibC,
+    @inject(TOKENS.TapThread) private readonly tap: TapThread,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {
+    this.badInput = new RateLimitedLog(logger);
+  }
+
+  onStreamStart(cameraId: string, geometry: FrameGeometry): void {
+    this.guard(cameraId, 'onStreamStart', () => {
+      this.start(cameraId, geometry);
+    });
+  }
+
+  onFrame(cameraId: string, frame: Uint8Array): void {
+    const camera = this.cameras.get(cameraId);
+    if (camera === undefined) {
+      this.badInput.warn(`unknown:${String(cameraId)}`, () => `onFrame for camera ${JSON.stringify(cameraId)} without a started export: frame ignored`);
+      return;
+    }
+    if (camera.owner !== 'main') {
+      this.badInput.warn(`owner:${cameraId}`, () => `onFrame for camera ${cameraId} while its FFmpeg tap writes the ring: frame ignored`);
+      return;
+    }
+    if (!(frame instanceof Uint8Array)) {
+      this.badInput.warn(`type:${cameraId}`, () => `onFrame for camera ${cameraId} with a ${typeof frame}, not a Uint8Array: frame ignored`);
+      return;
+    }
+    if (!camera.ring.writeFrame(frame)) {
+      this.badInput.warn(`size:${cameraId}`, () => `camera ${cameraId}: frame of ${frame.length} bytes, expected ${camera.ring.layout.frameSize} ` +
+        `(NV12 ${camera.ring.layout.width}x${camera.ring.layout.height}): dropped (counted in dropped_size_mismatch)`);
+    }
+  }
+
+  onStreamStop(cameraId: string): void {
+    this.guard(cameraId, 'onStreamStop', () => {
+      const camera = this.cameras.get(cameraId);
+      if (camera === undefined) {
+        this.badInput.warn(`stop:${String(cameraId)}`, () => `onStreamStop for camera ${JSON.stringify(cameraId)} without a started export: nothing to stop`);
+        return;
+      }
+      this.stop(camera);
+    });
+  }
+
+  ffmpegOutput(cameraId: string, firstFreeFd: number): FfmpegTapOutput {
+    let output: FfmpegTapOutput = EMPTY_TAP_OUTPUT;
+    this.guard(cameraId, 'ffmpegOutput', () => {
+      if (!Number.isInteger(firstFreeFd) || firstFreeFd < 3) {
+        throw new Error(`firstFreeFd ${firstFreeFd} must be an integer >= 3 (the length of VAS's stdio array)`);
+      }
+      const camera = this.start(cameraId, { width: this.config.width, height: this.config.height });
+      if (camera === null) return;
+      camera.pendingPipe = this.libc.pipe();
+      output = {
+        args: ffmpegTapArgs(this.config.width, this.config.height, firstFreeFd),
+        stdio: [camera.pendingPipe[1]],
+      };
+    });
+    return output;
+  }
+
+  onProcessSpawned(cameraId: string, child: SpawnedProcess): void {
+    this.guard(cameraId, 'onProcessSpawned', () => {
+      const camera = this.cameras.get(cameraId);
+      if (camera === undefined || camera.pendingPipe === null) return;
+      const [readFd, writeFd] = camera.pendingPipe;
+      camera.pendingPipe = null;
+      // Our copy of the write end must go, or the pipe never reports end of stream.
+      fs.closeSync(writeFd);
+      if (child.pid === undefined) {
+        fs.closeSync(readFd);
+        this.logger.warn(`camera ${cameraId}: FFmpeg did not start; no frames will be exported until the next start`);
+        return;
+      }
+      camera.owner = 'tap';
+      camera.tapId = this.tap.attach(cameraId, readFd, camera.memory, {
+        released: (reason) => this.onTapReleased(camera, reason),
+      });
+    });
+  }
+
+  latestFrame(cameraId: string): Frame | null {
+    try {
+      return this.cameras.get(cameraId)?.reader.latest() ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  close(): void {
+    for (const camera of [...this.cameras.values()]) this.guard(camera.cameraId, 'close', () => this.stop(camera));
+    this.tap.close();
+    this.updateHeartbeatTimer();
+  }
+
+  /** Creates (or re-creates, with a new generation) a camera's export; null if refused. */
+  private start(cameraId: string, geometry: FrameGeometry): CameraExport | null {
+    const idProblem = cameraIdProblem(cameraId);
+    if (idProblem !== null) {
+      this.logger.error(`${idProblem}; export for this camera is off`);
+      return null;
+    }
+    const geometryProblem = this.geometryProblem(geometry);
+    if (geometryProblem !== null) {
+      this.logger.error(`camera ${cameraId}: ${geometryProblem}; export for this camera is off`);
+      return null;
+    }
+    const previous = this.cameras.get(cameraId);
+    if (previous !== undefined) {
+      this.logger.info(`camera ${cameraId}: started again without a stop; its export is re-created with a new generation`);
+      this.stop(previous);
+    }
+    const layout = computeLayout(geometry, this.config.slotCount);
+    const memory = this.store.create(cameraId, layout, (created) => {
+      this.encoder.encode(new MetaView(created.meta), layout);
+    });
+    const meta = new MetaView(memory.meta);
+    const header = decodeHeader(meta, memory.meta.byteLength, memory.data.byteLength);
+    if (typeof header === 'string') throw new Error(`own header failed validation: ${header}`);
+    const camera = new CameraExport(cameraId, memory, meta,
+      new FrameRing(meta, memory.data, layout, this.clock), new SlotReader(cameraId, meta, memory.data, header));
+    this.cameras.set(cameraId, camera);
+    this.updateHeartbeatTimer();
+    return camera;
+  }
+
+  /** Unpublishes at once; unmaps now, or when the tap thread has let go. */
+  private stop(camera: CameraExport): void {
+    this.cameras.delete(camera.cameraId);
+    camera.meta.storeU32(Header.STATE, WriterState.STOPPED);
+    this.store.unpublish(camera.memory);
+    if (camera.pendingPipe !== null) {
+      for (const fd of camera.pendingPipe) fs.closeSync(fd);
+      camera.pendingPipe = null;
+    }
+    if (camera.owner === 'tap') this.tap.detach(camera.tapId);
+    else this.store.release(camera.memory);
+    this.updateHeartbeatTimer();
+  }
+
+  /** The tap thread let go of a camera: its FFmpeg ended, or the camera was stopped. */
+  private onTapReleased(camera: CameraExport, reason: string | null): void {
+    if (this.cameras.get(camera.cameraId) === camera) {
+      // Still exported (FFmpeg ended; VAS will restart or stop it): the main thread owns the
+      // ring again, continuing from the counters the tap thread left in the status block.
+      this.logger.info(`camera ${camera.cameraId}: ${reason ?? 'tap detached'}`);
+      camera.ring = new FrameRing(camera.meta, camera.memory.data, camera.ring.layout, this.clock);
+      camera.owner = 'main';
+      return;
+    }
+    this.store.release(camera.memory);
+  }
+
+  private geometryProblem(geometry: FrameGeometry): string | null {
+    const { width, height } = geometry ?? {};
+    const { width: w, height: h } = CONFIG_LIMITS;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width % 2 !== 0 || height % 2 !== 0 ||
+      width < w.min || width > w.max || height < h.min || height > h.max) {
+      return `geometry ${JSON.stringify(geometry)} is not accepted: NV12 needs even width ${w.min}-${w.max} and even height ${h.min}-${h.max}`;
+    }
+    return null;
+  }
+
+  /** Heartbeats for rings the main thread owns; the tap thread beats for its own. */
+  private updateHeartbeatTimer(): void {
+    const needed = this.cameras.size > 0;
+    if (needed && this.heartbeatTimer === null) {
+      this.heartbeatTimer = setInterval(() => {
+        for (const camera of this.cameras.values()) if (camera.owner === 'main') camera.ring.heartbeat();
+      }, HEARTBEAT_INTERVAL_MS);
+      this.heartbeatTimer.unref();
+    } else if (!needed && this.heartbeatTimer !== null) {
+      clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = null;
+    }
+  }
+
+  private guard(cameraId: string, entry: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      this.logger.error(`${entry}(${JSON.stringify(cameraId)}): ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { EAGAIN, EINTR, type LibC } from '../ffi/libc';
+import type { FrameRing } from '../ring/frame-ring';
+
+export type DrainResult = 'open' | 'ended';
+
+/**
+ * Moves one camera's FFmpeg pipe into its ring: the kernel copies pipe bytes straight into the
+ * shared slot (read(2) at the slot's address), the only copy of the frame.
+ *
+ * A read returns whatever the pipe holds, so a frame arrives in pieces: `filled` carries over
+ * between reads and wake-ups, and a frame is committed only when exactly frameSize bytes are in
+ * its slot. Boundaries cannot drift: every byte lands at slot + filled, never dropped.
+ */
+export class PipeDrainer {
+  /** Bytes of the frame the stream ended inside (0 if it ended on a boundary). */
+  truncatedBytes = 0;
+  private filled = 0;
+  private slotAddress = 0;
+  private frameOpen = false;
+  private readonly frameSize: number;
+  private readonly slotStride: number;
+
+  constructor(
+    readonly tapId: number,
+    readonly fd: number,
+    private readonly ring: FrameRing,
+    private readonly dataAddress: number,
+    private readonly libc: LibC,
+  ) {
+    this.frameSize = ring.layout.frameSize;
+    this.slotStride = ring.layout.slotStride;
+  }
+
+  /** Reads until the pipe is empty (fd is O_NONBLOCK). 'ended' at end of stream or on error. */
+  drain(): DrainResult {
+    for (;;) {
+      if (!this.frameOpen) {
+        this.slotAddress = this.dataAddress + this.ring.beginFrame() * this.slotStride;
+        this.frameOpen = true;
+        this.filled = 0;
+      }
+      const count = this.libc.read(this.fd, this.slotAddress + this.filled, this.frameSize - this.filled);
+      if (count > 0) {
+        this.filled += count;
+        if (this.filled === this.frameSize) {
+          this.ring.commitFrame();
+          this.frameOpen = false;
+        }
+        continue;
+      }
+      if (count === -EINTR) continue;
+      if (count === -EAGAIN) return 'open';
+      this.closeFrame();
+      return 'ended';
+    }
+  }
+
+  /** A sign of life while FFmpeg is quiet (for readers' writer-liveness check). */
+  heartbeat(): void {
+    this.ring.heartbeat();
+  }
+
+  /** Leaves the ring consistent when the stream stops: a partial frame is counted, never shown. */
+  closeFrame(): void {
+    if (!this.frameOpen) return;
+    this.frameOpen = false;
+    if (this.filled > 0) {
+      this.truncatedBytes = this.filled;
+      this.ring.abortFrame();
+    } else {
+      this.ring.cancelFrame();
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The tap thread: one worker thread drains every camera's FFmpeg pipe into its ring, so VAS's
+ * event loop never touches a frame and may stall without slowing decode.
+ *
+ * One thread for all cameras: a frame costs one read(2) copy at memory speed (about 1 ms for
+ * 1080p on this machine class), so one thread keeps up with dozens of cameras, and a thread per
+ * camera would only add memory and scheduling. The loop is synchronous: poll(2) over the pipes
+ * and a wake pipe, never returning to the worker's event loop, so no JS object is created per
+ * frame. Commands arrive on a MessagePort read with receiveMessageOnPort after a wake byte.
+ *
+ * FFmpeg is never back-pressured by a reader: readers never talk to this thread. FFmpeg waits
+ * only if this thread falls a whole pipe buffer (enlarged to up to one frame) behind.
+ */
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import * as fs from 'node:fs';
+import { LibcFrameClock } from '../clock/frame-clock';
+import { F_GETFL, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLNVAL } from '../ffi/libc';
+import { loadLibC } from '../ffi/load-libc';
+import { HEARTBEAT_INTERVAL_MS } from '../layout/frame-export-layout';
+import { MetaView } from '../meta/meta-view';
+import { FrameRing } from '../ring/frame-ring';
+import type { TapCommand, TapEvent, TapWorkerData } from './tap-messages';
+import { PipeDrainer } from './pipe-drainer';
+
+const data = workerData as TapWorkerData;
+const libc = loadLibC(data.ffi);
+const clock = new LibcFrameClock(libc);
+const READY = POLLIN | POLLHUP | POLLERR | POLLNVAL;
+const TICK_MS = Math.floor(HEARTBEAT_INTERVAL_MS / 2);
+const MAX_PIPE_BYTES = readPipeMaxSize();
+
+const drainers: PipeDrainer[] = [];
+/** struct pollfd { int fd; short events; short revents; } as Int32 pairs; entry 0 is the wake pipe. */
+let pollFds = new Int32Array(2 * 8);
+const wakeBuffer = Buffer.alloc(64);
+const now = new Int32Array(2);
+let lastHeartbeatMs = 0;
+let running = true;
+
+function send(event: TapEvent): void {
+  parentPort!.postMessage(event);
+}
+
+function readPipeMaxSize(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/fs/pipe-max-size', 'utf8').trim());
+  } catch {
+    return 1 << 20;
+  }
+}
+
+function monotonicMs(): number {
+  clock.monotonicInto(now, 0);
+  return ((now[0]! >>> 0) + (now[1]! >>> 0) * 4294967296) / 1e6;
+}
+
+function rebuildPollSet(): void {
+  if (pollFds.length < 2 * (drainers.length + 1)) pollFds = new Int32Array(4 * (drainers.length + 1));
+  pollFds[0] = data.wakeFd;
+  pollFds[1] = POLLIN;
+  for (let index = 0; index < drainers.length; index++) {
+    pollFds[2 * (index + 1)] = drainers[index]!.fd;
+    pollFds[2 * (index + 1) + 1] = POLLIN;
+  }
+}
+
+function attach(command: Extract<TapCommand, { type: 'attach' }>): void {
+  const { layout } = command;
+  const meta = new MetaView(libc.view(command.metaAddress, layout.metaFileSize));
+  const ring = new FrameRing(meta, new Uint8Array(libc.view(command.dataAddress, layout.dataFileSize)), layout, clock);
+  // Non-blocking on our end only (O_NONBLOCK belongs to this open file description, not to
+  // FFmpeg's write end). A pipe buffer of up to one frame lets FFmpeg write a whole frame
+  // without waiting for this thread.
+  libc.fcntl(command.fd, F_SETFL, libc.fcntl(command.fd, F_GETFL, 0) | O_NONBLOCK);
+  libc.fcntl(command.fd, F_SETPIPE_SZ, Math.min(layout.frameSize, MAX_PIPE_BYTES));
+  drainers.push(new PipeDrainer(command.tapId, command.fd, ring, command.dataAddress, libc));
+  rebuildPollSet();
+}
+
+function remove(index: number): PipeDrainer {
+  const [drainer] = drainers.splice(index, 1);
+  drainer!.closeFrame();
+  fs.closeSync(drainer!.fd);
+  rebuildPollSet();
+  return drainer!;
+}
+
+function detach(tapId: number): void {
+  const index = drainers.findIndex((drainer) => drainer.tapId === tapId);
+  if (index >= 0) remove(index);
+  send({ type: 'detached', tapId });
+}
+
+function handleCommands(): void {
+  try {
+    while (fs.readSync(data.wakeFd, wakeBuffer) > 0) {
+      // drain wake bytes; one is enough to look at the port
+    }
+  } catch {
+    // EAGAIN: the wake pipe is empty
+  }
+  for (let message = receiveMessageOnPort(data.commands); message !== undefined; message = receiveMessageOnPort(data.commands)) {
+    const command = message.message as TapCommand;
+    if (command.type === 'attach') attach(command);
+    else if (command.type === 'detach') detach(command.tapId);
+    else running = false;
+  }
+}
+
+function drainReady(): void {
+  for (let index = drainers.length - 1; index >= 0; index--) {
+    const revents = (pollFds[2 * (index + 1) + 1]! >>> 16) & 0xffff;
+    if ((revents & READY) === 0) continue;
+    if (drainers[index]!.drain() === 'ended') {
+      const drainer = remove(index);
+      const reason = drainer.truncatedBytes > 0
+        ? `stream ended inside a frame (${drainer.truncatedBytes} bytes dropped)`
+        : 'stream ended';
+      send({ type: 'ended', tapId: drainer.tapId, reason });
+    }
+  }
+}
+
+function heartbeatIfDue(): void {
+  const nowMs = monotonicMs();
+  if (nowMs - lastHeartbeatMs < TICK_MS) return;
+  lastHeartbeatMs = nowMs;
+  for (let index = 0; index < drainers.length; index++) drainers[index]!.heartbeat();
+}
+
+function run(): void {
+  rebuildPollSet();
+  while (running) {
+    const ready = libc.poll(pollFds, drainers.length + 1, TICK_MS);
+    if (ready > 0) {
+      if (((pollFds[1]! >>> 16) & READY) !== 0) handleCommands();
+      if (!running) break;
+      drainReady();
+    }
+    heartbeatIfDue();
+  }
+  while (drainers.length > 0) remove(drainers.length - 1);
+}
+
+try {
+  run();
+} catch (error) {
+  send({ type: 'error', message: `tap thread stopped: ${(error as Error).message}` });
+  throw error;
+}
