@@ -77,7 +77,7 @@ export class TapThread {
     const channel = new MessageChannel();
     this.commands = channel.port1;
     const workerData: TapWorkerData = { ffi: this.config.ffi, wakeFd: wakeRead, commands: channel.port2 };
-    const worker = new Worker(path.join(__dirname, 'tap-worker.js'), { workerData, transferList: [channel.port2] });
+    const worker = new Worker(path.join(__dirname, 'tap-worker.js'), { workerData, transferList: [channel.port2], trackUnmanagedFds: false });
     worker.unref();
     worker.on('message', (event: TapEvent) => this.onEvent(event));
     worker.on('error', (error) => this.logger.error(`tap thread failed: ${error.message}`));

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# System packages for the tests and the demo: FFmpeg, GStreamer's RTSP server (the camera
+# simulator, run with Debian's /usr/bin/python3), numpy for the Python reader's array(), gcc
+# for the C reader. Installs only what is missing; needs root for apt-get.
+set -euo pipefail
+
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+if ! /usr/bin/python3 - <<'PY' >/dev/null 2>&1
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import Gst, GstRtspServer
+Gst.init(None)
+for name in ("appsrc", "x264enc", "rtph264pay", "videoconvert"):
+    assert Gst.ElementFactory.find(name) is not None, name
+PY
+then
+  missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
+fi
+/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: system packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing Debian packages: ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
