@@ -177,7 +177,8 @@ class InvalidExport(ValueError):
 
 def validate_camera_id(camera_id: str) -> str:
     """Returns camera_id if it is a valid export name, raises ValueError otherwise."""
-    if not isinstance(camera_id, str) or not _CAMERA_ID_RE.match(camera_id) or '..' in camera_id:
+    # fullmatch, not match: '$' would also accept a trailing newline.
+    if not isinstance(camera_id, str) or not _CAMERA_ID_RE.fullmatch(camera_id) or '..' in camera_id:
         raise ValueError(
             f'invalid camera_id {camera_id!r}: must match ^[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}$ '
             f'and must not contain ".."')
@@ -243,6 +244,9 @@ def validate_header(meta, meta_size: int, data_size: int) -> _Geometry:
         (version >= FORMAT_VERSION, f'version {version} is older than {FORMAT_VERSION}'),
         (header_size >= HEADER_SIZE_V1, f'header_size {header_size} < {HEADER_SIZE_V1}'),
         (slot_meta_size >= SLOT_META_SIZE_V1, f'slot_meta_size {slot_meta_size} < {SLOT_META_SIZE_V1}'),
+        # Not in the TS list: the seq loads must be aligned 4-byte loads to be untorn.
+        (header_size % 4 == 0 and slot_meta_size % 4 == 0,
+         f'header_size {header_size} / slot_meta_size {slot_meta_size} are not multiples of 4'),
         (pixel_format == PIXEL_FORMAT_NV12,
          f'pixel_format 0x{pixel_format:x} is not NV12 (0x{PIXEL_FORMAT_NV12:x})'),
         (width > 0 and width % 2 == 0 and height > 0 and height % 2 == 0,
@@ -542,12 +546,19 @@ class FrameReader:
         try:
             dirfd = os.open(self.path, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
         except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return
-            if exc.errno == errno.ELOOP:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                raise
+            # ENOTDIR / ELOOP: something that is not a directory (O_DIRECTORY | O_NOFOLLOW
+            # refuses a symlink with either, depending on the kernel) or a missing parent.
+            try:
+                st = os.stat(self.path, follow_symlinks=False)
+            except OSError:
+                return  # gone: not present
+            if stat.S_ISLNK(st.st_mode):
                 self.error = f'{self.path} is a symbolic link, not the export directory'
-                return
-            raise
+            elif not stat.S_ISDIR(st.st_mode):
+                self.error = f'{self.path} is not a directory (mode 0o{st.st_mode:o})'
+            return
         meta_fd = data_fd = -1
         meta = data = None
         try:
