@@ -115,14 +115,16 @@ export class FrameReader {
 
   /** The latest valid frame, or null (no frame yet, not live, or every try was discarded). */
   latest(): Frame | null {
-    if (performance.now() - this.lastCheckMs >= this.recheckMs) this.check();
+    this.checkIfDue();
     if (this.lastStatus !== 'live' || this.mapping === null) return null;
     return this.mapping.slots.latest();
   }
 
-  /** The published latest frame id (0: none or not attached); cheap, for polling. */
+  /** The published latest frame id (0: none yet, or not live); cheap, for polling. */
   latestFrameId(): number {
-    return this.mapping?.slots.latestFrameId() ?? 0;
+    this.checkIfDue();
+    if (this.lastStatus !== 'live' || this.mapping === null) return 0;
+    return this.mapping.slots.latestFrameId();
   }
 
   /** Header and counters of the attached export, or null. */
@@ -144,6 +146,10 @@ export class FrameReader {
   close(): void {
     this.detach();
     this.lastStatus = 'not-present';
+  }
+
+  private checkIfDue(): void {
+    if (performance.now() - this.lastCheckMs >= this.recheckMs) this.check();
   }
 
   private check(): void {

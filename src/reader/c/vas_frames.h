@@ -496,9 +496,8 @@ static inline int vas_frames_open_at(vas_frames_export *ex, int parent_fd, const
         rc = VAS_FRAMES_INVALID;
         goto out;
     }
-    if ((uint64_t)mst.st_size > SIZE_MAX || (uint64_t)fst.st_size > SIZE_MAX || fst.st_size == 0) {
-        if (err != NULL && errlen > 0)
-            snprintf(err, errlen, "frame.data is %llu bytes, cannot be mapped", (unsigned long long)fst.st_size);
+    if ((uint64_t)mst.st_size > SIZE_MAX || (uint64_t)fst.st_size > SIZE_MAX) {
+        if (err != NULL && errlen > 0) snprintf(err, errlen, "frame.meta or frame.data is too large to map");
         rc = VAS_FRAMES_INVALID;
         goto out;
     }
@@ -511,6 +510,7 @@ static inline int vas_frames_open_at(vas_frames_export *ex, int parent_fd, const
         rc = VAS_FRAMES_INVALID;
         goto out;
     }
+    /* Validated: data_len >= slot_count * slot_stride >= 4096, so never an empty mapping. */
     data = mmap(NULL, data_len, PROT_READ, MAP_SHARED, data_fd, 0);
     if (data == MAP_FAILED) { rc = vas_frames__sys("mmap frame.data", err, errlen); goto out; }
     ex->parent_fd = fcntl(parent_fd, F_DUPFD_CLOEXEC, 0);

@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EAGAIN, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK, POLLIN, type LibC } from '../../src/ffi/libc';
+import { loadLibC } from '../../src/ffi/load-libc';
+
+/** One contract, both backends: everything the writer, the tap and the readers rely on. */
+for (const backend of ['koffi', 'ffi-rs'] as const) {
+  describe(`libc contract: ${backend}`, () => {
+    let libc: LibC;
+    let dir: string;
+
+    before(() => {
+      libc = loadLibC(backend);
+      dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'vas-libc-'));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('names itself', () => {
+      expect(libc.backend).to.equal(backend);
+    });
+
+    it('reserves space with posix_fallocate and maps a file shared, read-write', () => {
+      const file = path.join(dir, 'rw');
+      const fd = fs.openSync(file, 'w+');
+      expect(libc.posixFallocate(fd, 8192)).to.equal(0);
+      expect(fs.fstatSync(fd).size).to.equal(8192);
+      const address = libc.mmapShared(fd, 8192, true);
+      const view = new Uint8Array(libc.view(address, 8192));
+      expect(view.byteLength).to.equal(8192);
+      view[4100] = 0xab;
+      const check = Buffer.alloc(1);
+      fs.readSync(fd, check, 0, 1, 4100);
+      expect(check[0]).to.equal(0xab);
+      fs.writeSync(fd, Buffer.from([0xcd]), 0, 1, 7);
+      expect(view[7]).to.equal(0xcd);
+      const i32 = new Int32Array(libc.view(address, 8192));
+      Atomics.store(i32, 10, 12345);
+      expect(Atomics.load(i32, 10)).to.equal(12345);
+      libc.munmap(address, 8192);
+      fs.closeSync(fd);
+    });
+
+    it('maps read-only and reports mmap failure with errno', () => {
+      const file = path.join(dir, 'ro');
+      fs.writeFileSync(file, Buffer.alloc(4096, 7));
+      const fd = fs.openSync(file, 'r');
+      const address = libc.mmapShared(fd, 4096, false);
+      expect(new Uint8Array(libc.view(address, 4096))[100]).to.equal(7);
+      libc.munmap(address, 4096);
+      expect(() => libc.mmapShared(fd, 4096, true)).to.throw(/mmap failed: errno 13/); // EACCES: O_RDONLY fd
+      fs.closeSync(fd);
+      expect(() => libc.mmapShared(9999, 4096, false)).to.throw(/mmap failed: errno 9/); // EBADF
+    });
+
+    it('reads CLOCK_MONOTONIC and CLOCK_REALTIME into a timespec', () => {
+      const ts = new Int32Array(4);
+      const before = process.hrtime.bigint();
+      libc.clockMonotonic(ts);
+      const after = process.hrtime.bigint();
+      const ns = (BigInt(ts[1]! >>> 0) << 32n | BigInt(ts[0]! >>> 0)) * 1_000_000_000n + BigInt(ts[2]! >>> 0);
+      expect(ns >= before - 1_000_000n && ns <= after + 1_000_000n, `${before} <= ${ns} <= ${after}`).to.equal(true);
+      libc.clockRealtime(ts);
+      const realMs = ((ts[0]! >>> 0) + (ts[1]! >>> 0) * 4294967296) * 1000 + (ts[2]! >>> 0) / 1e6;
+      expect(Math.abs(realMs - Date.now())).to.be.lessThan(5000);
+    });
+
+    it('creates pipes, reads and writes at raw addresses, polls, and reports EAGAIN', () => {
+      const [readFd, writeFd] = libc.pipe();
+      const file = path.join(dir, 'io');
+      const fd = fs.openSync(file, 'w+');
+      libc.posixFallocate(fd, 4096);
+      const address = libc.mmapShared(fd, 4096, true);
+      const view = new Uint8Array(libc.view(address, 4096));
+      view.set([1, 2, 3, 4, 5], 0);
+      const pollFds = new Int32Array([readFd, POLLIN]);
+      expect(libc.poll(pollFds, 1, 0)).to.equal(0);
+      expect(libc.write(writeFd, address, 5)).to.equal(5);
+      expect(libc.poll(pollFds, 1, 1000)).to.equal(1);
+      expect((pollFds[1]! >>> 16) & POLLIN).to.equal(POLLIN);
+      expect(libc.read(readFd, address + 100, 3)).to.equal(3);
+      expect(libc.read(readFd, address + 103, 100)).to.equal(2);
+      expect([...view.subarray(100, 105)]).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(libc.fcntl(readFd, F_SETFL, libc.fcntl(readFd, F_GETFL, 0) | O_NONBLOCK)).to.equal(0);
+      expect(libc.read(readFd, address, 10)).to.equal(-EAGAIN);
+      expect(libc.fcntl(readFd, F_SETPIPE_SZ, 1 << 20)).to.be.at.least(1 << 20);
+      expect(libc.fcntl(readFd, F_GETPIPE_SZ, 0)).to.be.at.least(1 << 20);
+      fs.closeSync(writeFd);
+      expect(libc.read(readFd, address, 10), 'end of file').to.equal(0);
+      fs.closeSync(readFd);
+      expect(libc.read(readFd, address, 10)).to.equal(-9); // EBADF
+      libc.munmap(address, 4096);
+      fs.closeSync(fd);
+    });
+  });
+}
