@@ -178,11 +178,11 @@ class FakeExport:
         fid = self.latest + 1
         index = (fid - 1) % self.slots
         rec = self.record(index)
+        payload = data if data is not None else pattern(self.generation, fid, self.frame_size)
         q = self.slot_seq(index) + 1
         assert q & 1
         struct.pack_into('<I', self.meta, rec + S_SEQ, q)        # store_release(seq, odd)
         # fence_w: x86-64 keeps store order
-        payload = data if data is not None else pattern(self.generation, fid, self.frame_size)
         off = index * self.slot_stride
         n = len(payload) // 2 if partial else len(payload)
         self.data[off:off + n] = payload[:n]

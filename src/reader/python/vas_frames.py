@@ -739,7 +739,8 @@ def main(argv=None) -> int:
     parser.add_argument('--checksum', action='store_true',
                         help='append checksum=<FNV-1a 64 of the frame bytes> (same line as the C vas_frames_dump)')
     parser.add_argument('--latest', action='store_true', help='print the current latest frame once, then exit')
-    parser.add_argument('--status', action='store_true', help='print the status as JSON, then exit')
+    parser.add_argument('--status', action='store_true',
+                        help='print the status as JSON (u64 values as decimal strings), then exit')
     args = parser.parse_args(argv)
 
     try:
@@ -750,8 +751,14 @@ def main(argv=None) -> int:
     with reader:
         if args.status:
             st = reader.status()
-            print(json.dumps({'status': st, 'error': reader.error, 'generation': reader.generation,
-                              'counters': reader.counters()}))
+            # u64 values as decimal strings: JSON numbers lose precision above 2^53 in most
+            # parsers (JavaScript's included).
+            counters = reader.counters()
+            print(json.dumps({
+                'status': st, 'error': reader.error,
+                'generation': None if reader.generation is None else str(reader.generation),
+                'counters': None if counters is None else {k: str(v) for k, v in counters.items()},
+            }))
             return 0 if st in (LIVE, RESTARTED) else 1
         if args.latest:
             frame = reader.latest()
