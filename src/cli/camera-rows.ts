@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import type { ExportInfo } from '../reader/frame-reader';
 import { FrameReader } from '../reader/frame-reader';
 import { DATA_FILE_NAME, META_FILE_NAME } from '../layout/frame-export-layout';
-import { listCameraIds, monotonicNs, ownPidNamespace, slotTimestampNs } from './exports';
+import { listCameraIds, monotonicNs, ownPidNamespace, readerProblem, slotTimestampNs } from './exports';
 import { countReaders, fileKey, scanMappings, type FileKey } from './proc-maps';
-import { oneLine } from './errors';
+import { ExitCode, oneLine, type ExitCodeValue } from './errors';
 
 /** The `ls --json` record: these keys, in this order. */
 export interface CameraRow {
@@ -38,10 +38,21 @@ interface Sample {
   readonly atNs: bigint;
 }
 
+/** An export that could not be read. */
+export interface Problem {
+  readonly cameraId: string;
+  readonly cause: string;
+  /** 4 permission denied, 5 anything else. */
+  readonly exitCode: ExitCodeValue;
+}
+
 export interface Collected {
   readonly rows: CameraRow[];
-  /** One line per export that could not be read: `<camera>: <cause>`. */
-  readonly problems: string[];
+  readonly problems: Problem[];
+}
+
+export function problemLine(problem: Problem): string {
+  return `${problem.cameraId}: ${problem.cause}`;
 }
 
 export class CameraSampler {
@@ -57,7 +68,7 @@ export class CameraSampler {
   }
 
   /** Records the baseline for fps: frames_written and the clock, per camera. */
-  sample(): string[] {
+  sample(): Problem[] {
     const problems = this.discover();
     for (const [cameraId, reader] of this.readers) {
       const info = reader.info();
@@ -75,14 +86,12 @@ export class CameraSampler {
       try {
         info = reader.info();
       } catch (error) {
-        problems.push(`${cameraId}: ${oneLine(error)}`);
+        problems.push({ cameraId, cause: oneLine(error), exitCode: ExitCode.ERROR });
         continue;
       }
       const now = monotonicNs();
       if (info === null) {
-        if (reader.status() === 'invalid' && reader.problem !== null) {
-          problems.push(`${cameraId}: ${reader.problem.replace(/^camera [^:]+: /, '')}`);
-        }
+        if (reader.status() === 'invalid') problems.push({ cameraId, ...readerProblem(reader) });
         this.previous.delete(cameraId);
         continue;
       }
@@ -131,8 +140,8 @@ export class CameraSampler {
   }
 
   /** Opens readers for new cameras, closes those of vanished ones. */
-  private discover(): string[] {
-    const problems: string[] = [];
+  private discover(): Problem[] {
+    const problems: Problem[] = [];
     let ids = listCameraIds(this.dir);
     if (this.only !== null) ids = ids.filter((id) => id === this.only);
     const present = new Set(ids);
@@ -147,7 +156,7 @@ export class CameraSampler {
       try {
         this.readers.set(cameraId, FrameReader.open(cameraId, { dir: this.dir }));
       } catch (error) {
-        problems.push(`${cameraId}: ${oneLine(error)}`);
+        problems.push({ cameraId, cause: oneLine(error), exitCode: ExitCode.ERROR });
       }
     }
     return problems;

@@ -13,7 +13,7 @@ import { DATA_FILE_NAME, Header, META_FILE_NAME, Slot, slotRecordOffset } from '
 import type { ExportHeader } from '../meta/meta-decoder';
 import { MetaView } from '../meta/meta-view';
 import { FrameReader } from '../reader/frame-reader';
-import { CliError, ExitCode, fromErrno, usageError } from './errors';
+import { CliError, ExitCode, fromErrno, usageError, type ExitCodeValue } from './errors';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
@@ -102,15 +102,23 @@ export function checkCamera(dir: string, cameraId: string): void {
   }
 }
 
+/** Why a reader refused an export, as a short cause and an exit code (4 permission, else 5). */
+export function readerProblem(reader: FrameReader): { cause: string; exitCode: ExitCodeValue } {
+  const problem = (reader.problem ?? 'invalid export').replace(/^camera [^:]+: /, '');
+  const permission = /\b(EACCES|EPERM)\b/.exec(problem);
+  if (permission !== null) {
+    return { cause: `${path.join(reader.dir, reader.cameraId)}: ${permission[1] === 'EACCES' ? 'permission denied' : 'operation not permitted'}`, exitCode: ExitCode.PERMISSION };
+  }
+  return { cause: problem, exitCode: ExitCode.ERROR };
+}
+
 /** Opens a reader; throws CliError when the export is refused as invalid. */
 export function openReader(dir: string, cameraId: string): FrameReader {
   const reader = FrameReader.open(cameraId, { dir });
   if (reader.status() === 'invalid') {
-    const problem = reader.problem ?? 'invalid export';
+    const { cause, exitCode } = readerProblem(reader);
     reader.close();
-    const permission = /EACCES|EPERM/.test(problem);
-    throw new CliError(permission ? ExitCode.PERMISSION : ExitCode.ERROR, cameraId,
-      problem.replace(/^camera [^:]+: /, ''));
+    throw new CliError(exitCode, cameraId, cause);
   }
   return reader;
 }

@@ -56,8 +56,8 @@ export function decodeHeader(meta: MetaView, metaFileSize: number, dataFileSize:
   const pixelFormat = meta.u32(Header.PIXEL_FORMAT);
   const checks: Array<[boolean, string]> = [
     [header.version >= FORMAT_VERSION, `version ${header.version} is older than ${FORMAT_VERSION}`],
-    [header.headerSize >= HEADER_SIZE_V1, `header_size ${header.headerSize} < ${HEADER_SIZE_V1}`],
-    [header.slotMetaSize >= SLOT_META_SIZE_V1, `slot_meta_size ${header.slotMetaSize} < ${SLOT_META_SIZE_V1}`],
+    [header.headerSize >= HEADER_SIZE_V1 && header.headerSize % 4 === 0, `header_size ${header.headerSize} is below ${HEADER_SIZE_V1} or not a multiple of 4`],
+    [header.slotMetaSize >= SLOT_META_SIZE_V1 && header.slotMetaSize % 4 === 0, `slot_meta_size ${header.slotMetaSize} is below ${SLOT_META_SIZE_V1} or not a multiple of 4`],
     [pixelFormat === PIXEL_FORMAT_NV12, `pixel_format 0x${pixelFormat.toString(16)} is not NV12 (0x${PIXEL_FORMAT_NV12.toString(16)})`],
     [header.width > 0 && header.width % 2 === 0 && header.height > 0 && header.height % 2 === 0,
       `geometry ${header.width}x${header.height} is not even and non-zero`],

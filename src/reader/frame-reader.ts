@@ -34,6 +34,7 @@ export interface ExportInfo {
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
 interface Mapping {
+  readonly dirDev: number;
   readonly dirIno: number;
   readonly metaFd: number;
   readonly dataFd: number;
@@ -73,6 +74,7 @@ export class FrameReader {
   private restartPending = false;
   private lastCheckMs = -Infinity;
   private knownGeneration: bigint | null = null;
+  private statusUnreadableSinceMs: number | null = null;
   /** Why the export was refused, when status() is 'invalid'. */
   problem: string | null = null;
 
@@ -160,21 +162,40 @@ export class FrameReader {
       this.lastStatus = 'not-present';
       return;
     }
-    if (this.mapping === null || this.mapping.dirIno !== dirStat.ino) {
+    if (!dirStat.isDirectory()) {
+      this.detach();
+      this.problem = `camera ${this.cameraId}: ${this.cameraDir} is not a directory (a symbolic link or a file): refusing it`;
+      this.lastStatus = 'invalid';
+      return;
+    }
+    if (this.mapping === null || this.mapping.dirIno !== dirStat.ino || this.mapping.dirDev !== dirStat.dev) {
       this.detach();
       if (!this.attach()) return;
     }
     const mapping = this.mapping!;
-    if (mapping.meta.loadU32(Header.STATE) !== WriterState.LIVE) {
+    const state = mapping.meta.loadU32(Header.STATE);
+    if (state === WriterState.STOPPED) {
       this.lastStatus = 'not-present';
       return;
     }
+    if (state !== WriterState.LIVE) {
+      this.problem = `camera ${this.cameraId}: state ${state} is neither LIVE (1) nor STOPPED (2)`;
+      this.lastStatus = 'invalid';
+      return;
+    }
     const status = readStatusBlock(mapping.meta);
-    this.lastStatus = status !== null && this.writerAlive(mapping.slots.header, status) ? 'live' : 'writer-dead';
+    if (status === null) {
+      // status_seq stuck odd: a writer that died inside a publish. Judged like a stale heartbeat.
+      this.statusUnreadableSinceMs ??= this.lastCheckMs;
+      this.lastStatus = this.lastCheckMs - this.statusUnreadableSinceMs > HEARTBEAT_STALE_MS ? 'writer-dead' : this.lastStatus;
+      return;
+    }
+    this.statusUnreadableSinceMs = null;
+    this.lastStatus = this.writerAlive(mapping.slots.header, status) ? 'live' : 'writer-dead';
   }
 
   private writerAlive(header: ExportHeader, status: ExportStatusBlock): boolean {
-    if (header.writerPidns !== 0 && header.writerPidns === pidNamespace()) {
+    if (header.writerPid > 0 && header.writerPidns !== 0 && header.writerPidns === pidNamespace()) {
       try {
         process.kill(header.writerPid, 0);
       } catch (error) {
@@ -186,8 +207,7 @@ export class FrameReader {
 
   private statCameraDir(): fs.Stats | null {
     try {
-      const stat = fs.lstatSync(this.cameraDir);
-      return stat.isDirectory() ? stat : null;
+      return fs.lstatSync(this.cameraDir);
     } catch {
       return null;
     }
@@ -200,7 +220,7 @@ export class FrameReader {
     const maps: Array<[number, number]> = [];
     try {
       dirFd = fs.openSync(this.cameraDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      const dirIno = fs.fstatSync(dirFd).ino;
+      const { dev: dirDev, ino: dirIno } = fs.fstatSync(dirFd);
       const metaFd = fs.openSync(`/proc/self/fd/${dirFd}/${META_FILE_NAME}`, O_RDONLY | O_NOFOLLOW);
       fds.push(metaFd);
       const dataFd = fs.openSync(`/proc/self/fd/${dirFd}/${DATA_FILE_NAME}`, O_RDONLY | O_NOFOLLOW);
@@ -217,7 +237,7 @@ export class FrameReader {
       if (typeof header === 'string') throw new InvalidExport(header);
       const data = new Uint8Array(this.libc.view(dataAddress, dataSize));
       const slots = new SlotReader(this.cameraId, meta, data, header);
-      this.mapping = { dirIno, metaFd, dataFd, metaAddress, dataAddress, metaSize, dataSize, meta, slots };
+      this.mapping = { dirDev, dirIno, metaFd, dataFd, metaAddress, dataAddress, metaSize, dataSize, meta, slots };
       if (this.knownGeneration !== null && this.knownGeneration !== header.generation) this.restartPending = true;
       this.knownGeneration = header.generation;
       this.problem = null;

@@ -4,7 +4,8 @@ import { ExportError } from './export-memory';
 /**
  * The export directory must be ours: a real directory (not a symbolic link) owned by this
  * process's user. /dev/shm is world-writable; anyone could plant /dev/shm/vas first.
- * Created 0750 when missing. Returns nothing; throws ExportError with the reason.
+ * Created 0750 when missing; an existing one is set to 0750 (and the export group).
+ * Returns nothing; throws ExportError with the reason.
  */
 export function ensureExportDir(dir: string, gid: number | null): void {
   let stat = lstatOrNull(dir);
@@ -26,6 +27,30 @@ export function ensureExportDir(dir: string, gid: number | null): void {
   const uid = process.getuid!();
   if (stat.uid !== uid) {
     throw new ExportError(`export dir ${dir} is owned by uid ${stat.uid}, not by this process (uid ${uid}): refusing it`);
+  }
+  enforceModeAndGroup(dir, uid, gid);
+}
+
+/**
+ * An export dir that already existed (an earlier run, a mount point) gets the documented mode
+ * and group as well: group- or world-writable, anyone could plant a fake export for readers;
+ * without the group, AI_FRAME_EXPORT_GROUP would silently not apply to it. Done through a
+ * descriptor opened O_NOFOLLOW, so a swap after the checks above cannot redirect it.
+ */
+function enforceModeAndGroup(dir: string, uid: number, gid: number | null): void {
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
+  let fd = -1;
+  try {
+    fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    const stat = fs.fstatSync(fd);
+    if (stat.uid !== uid) throw new ExportError(`export dir ${dir} changed owner while it was being checked: refusing it`);
+    if ((stat.mode & 0o7777) !== 0o750) fs.fchmodSync(fd, 0o750);
+    if (gid !== null && stat.gid !== gid) fs.fchownSync(fd, uid, gid);
+  } catch (error) {
+    if (error instanceof ExportError) throw error;
+    throw new ExportError(`cannot give export dir ${dir} mode 0750${gid === null ? '' : ` and group ${gid}`}: ${describe(error)}`);
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
   }
 }
 

@@ -29,10 +29,12 @@ interface Handles {
 
 /**
  * Exports as files in the export dir (tmpfs), mapped once at creation. Per camera:
- *   1. check free space, 2. build both files in a private temporary directory
+ *   1. remove a stale export of the camera (refused if its writer lives) and abandoned
+ *   temporaries, 2. check free space, 3. build both files in a private temporary directory
  *   (O_CREAT|O_EXCL|O_NOFOLLOW, 0640, space reserved with posix_fallocate so a later write
- *   can never SIGBUS), 3. map them and let the caller write the header, 4. remove a stale
- *   export of the camera, 5. rename the directory into place: the pair appears atomically.
+ *   can never SIGBUS), 4. map them and let the caller write the header, 5. remove anything
+ *   that appeared at the final name meanwhile, 6. rename the directory into place: the pair
+ *   appears atomically.
  */
 @injectable()
 export class FileShmStore implements SharedMemoryStore {
@@ -52,10 +54,19 @@ export class FileShmStore implements SharedMemoryStore {
   create(cameraId: string, layout: ExportLayout, initialize: (memory: ExportMemory) => void): ExportMemory {
     const root = this.config.exportDir;
     ensureExportDir(root, this.gid);
-    this.checkFreeSpace(cameraId, layout);
-    this.removeAbandonedTemporaries(cameraId);
-    const temporary = path.join(root, `.tmp-${cameraId}-${process.pid}-${randomBytes(4).toString('hex')}`);
     const final = path.join(root, cameraId);
+    // Leftovers of a dead writer hold tmpfs pages: free them before the space check, or a
+    // camera could never be exported again after a crash on a tmpfs sized for its cameras.
+    // (A live writer's export is refused here, before anything is built.)
+    try {
+      this.removeStale(cameraId, final);
+      this.removeAbandonedTemporaries(cameraId);
+    } catch (error) {
+      if (error instanceof ExportError) throw error;
+      throw new ExportError(`camera ${cameraId}: cannot remove its stale export in ${root}: ${describe(error)}`);
+    }
+    this.checkFreeSpace(cameraId, layout);
+    const temporary = path.join(root, `.tmp-${cameraId}-${process.pid}-${randomBytes(4).toString('hex')}`);
     const opened: MappedFile[] = [];
     try {
       fs.mkdirSync(temporary, { mode: DIR_MODE });

@@ -1,6 +1,6 @@
-import { CameraSampler, ROW_KEYS, cameraTable, type CameraRow } from '../camera-rows';
+import { CameraSampler, ROW_KEYS, cameraTable, problemLine, type CameraRow } from '../camera-rows';
 import type { Command } from '../command';
-import { ExitCode } from '../errors';
+import { ExitCode, type ExitCodeValue } from '../errors';
 import { checkExportDir, sleep } from '../exports';
 
 /** fps is measured over this window, for all cameras at once. */
@@ -19,7 +19,8 @@ export const lsCommand: Command = {
   summary: 'list every exported camera with its counters, fps, writer and readers',
   details: [
     'Takes about one second: fps is measured from two samples of frames_written about one second',
-    'apart, for all cameras at once. Exports that cannot be read are reported on stderr and left out.',
+    'apart, for all cameras at once. An export that cannot be read is reported on stderr and left',
+    'out; the others are still listed, and the exit code is then 4 (permission denied) or 5.',
   ],
   options: {
     json: { kind: 'boolean', description: 'print one JSON array of records with snake_case keys' },
@@ -33,19 +34,22 @@ export const lsCommand: Command = {
       if (sampler.cameraCount > 0) await sleep(FPS_WINDOW_MS);
       const { rows, problems } = sampler.collect();
       const reported = new Set<string>();
+      let exitCode: ExitCodeValue = ExitCode.OK;
       for (const problem of [...early, ...problems]) {
-        if (reported.has(problem)) continue;
-        reported.add(problem);
-        context.err(`vas-frames: ${problem}`);
+        const line = problemLine(problem);
+        if (reported.has(line)) continue;
+        reported.add(line);
+        if (exitCode === ExitCode.OK) exitCode = problem.exitCode;
+        context.err(`vas-frames: ${line}`);
       }
       if (context.options.json === true) {
         context.out(JSON.stringify(rows.map(orderedRow), null, 2));
-      } else if (rows.length === 0) {
+      } else if (rows.length === 0 && reported.size === 0) {
         context.out(`no cameras exported in ${context.dir}`);
-      } else {
+      } else if (rows.length > 0) {
         for (const line of cameraTable(rows)) context.out(line);
       }
-      return ExitCode.OK;
+      return exitCode;
     } finally {
       sampler.close();
     }
