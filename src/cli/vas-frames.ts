@@ -27,8 +27,9 @@ const GLOBAL_OPTIONS: OptionDefs = {
 const EXIT_CODE_HELP = [
   'Exit codes:',
   '  0  ok',
-  '  1  check failed or nothing to act on: verify found an inconsistency, the writer died or',
-  '     stopped, or N frames did not arrive in time; snapshot found no valid frame in time',
+  '  1  check failed or nothing to act on: verify found an inconsistency, the writer died,',
+  '     stopped or restarted, or N frames did not arrive in time; snapshot found no valid',
+  '     frame (none within --timeout, or the writer is dead)',
   '  2  usage error (unknown command or option, bad value, bad camera id)',
   '  3  not found: no such camera, or no export dir',
   '  4  permission denied',
