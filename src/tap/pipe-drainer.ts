@@ -14,6 +14,12 @@ export type DrainResult = 'open' | 'ended';
 export class PipeDrainer {
   /** Bytes of the frame the stream ended inside (0 if it ended on a boundary). */
   truncatedBytes = 0;
+  /**
+   * Set when the camera's export was stopped while FFmpeg still writes: the ring's memory may be
+   * unmapped from then on, so bytes are discarded (never written anywhere) until FFmpeg closes
+   * the pipe. Closing our end instead would kill FFmpeg with EPIPE, and RTP and HLS with it.
+   */
+  discarding = false;
   private filled = 0;
   private slotAddress = 0;
   private frameOpen = false;
@@ -53,6 +59,12 @@ export class PipeDrainer {
       this.closeFrame();
       return 'ended';
     }
+  }
+
+  /** Leaves the ring for good; the caller discards the pipe's bytes from now on. */
+  releaseRing(): void {
+    this.closeFrame();
+    this.discarding = true;
   }
 
   /** A sign of life while FFmpeg is quiet (for readers' writer-liveness check). */

@@ -20,6 +20,7 @@ export type TapCommand =
 export type TapEvent =
   | { readonly type: 'ended'; readonly tapId: number; readonly reason: string }
   | { readonly type: 'detached'; readonly tapId: number }
+  | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'error'; readonly message: string };
 
 export interface TapWorkerData {

@@ -99,6 +99,10 @@ export class TapThread {
       this.logger.error(event.message);
       return;
     }
+    if (event.type === 'warning') {
+      this.logger.warn(event.message);
+      return;
+    }
     const attachment = this.attachments.get(event.tapId);
     if (attachment === undefined) return;
     this.attachments.delete(event.tapId);

@@ -72,7 +72,12 @@ function attach(command: Extract<TapCommand, { type: 'attach' }>): void {
   // FFmpeg's write end). A pipe buffer of up to one frame lets FFmpeg write a whole frame
   // without waiting for this thread.
   libc.fcntl(command.fd, F_SETFL, libc.fcntl(command.fd, F_GETFL, 0) | O_NONBLOCK);
-  libc.fcntl(command.fd, F_SETPIPE_SZ, Math.min(layout.frameSize, MAX_PIPE_BYTES));
+  const wanted = Math.min(layout.frameSize, MAX_PIPE_BYTES);
+  const granted = libc.fcntl(command.fd, F_SETPIPE_SZ, wanted);
+  if (granted < wanted) {
+    send({ type: 'warning', message: `camera ${command.cameraId}: could not enlarge the tap pipe to ${wanted} bytes (` +
+      `${granted < 0 ? `errno ${-granted}` : `got ${granted}`}); FFmpeg may wait on it if this thread falls behind` });
+  }
   drainers.push(new PipeDrainer(command.tapId, command.fd, ring, command.dataAddress, libc));
   rebuildPollSet();
 }
@@ -85,10 +90,25 @@ function remove(index: number): PipeDrainer {
   return drainer!;
 }
 
+/** The export is stopped: let go of its memory at once, but keep the pipe drained until EOF. */
 function detach(tapId: number): void {
-  const index = drainers.findIndex((drainer) => drainer.tapId === tapId);
-  if (index >= 0) remove(index);
+  drainers.find((drainer) => drainer.tapId === tapId && !drainer.discarding)?.releaseRing();
   send({ type: 'detached', tapId });
+}
+
+const discardBuffer = Buffer.alloc(1 << 16);
+
+/** Reads and drops what the pipe holds; only for stopped exports whose FFmpeg still writes. */
+function discardAvailable(fd: number): 'open' | 'ended' {
+  for (;;) {
+    try {
+      if (fs.readSync(fd, discardBuffer) === 0) return 'ended';
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') return 'open';
+      if (code !== 'EINTR') return 'ended';
+    }
+  }
 }
 
 function handleCommands(): void {
@@ -111,8 +131,13 @@ function drainReady(): void {
   for (let index = drainers.length - 1; index >= 0; index--) {
     const revents = (pollFds[2 * (index + 1) + 1]! >>> 16) & 0xffff;
     if ((revents & READY) === 0) continue;
-    if (drainers[index]!.drain() === 'ended') {
-      const drainer = remove(index);
+    const drainer = drainers[index]!;
+    if (drainer.discarding) {
+      if (discardAvailable(drainer.fd) === 'ended') remove(index);
+      continue;
+    }
+    if (drainer.drain() === 'ended') {
+      remove(index);
       const reason = drainer.truncatedBytes > 0
         ? `stream ended inside a frame (${drainer.truncatedBytes} bytes dropped)`
         : 'stream ended';
@@ -125,7 +150,9 @@ function heartbeatIfDue(): void {
   const nowMs = monotonicMs();
   if (nowMs - lastHeartbeatMs < TICK_MS) return;
   lastHeartbeatMs = nowMs;
-  for (let index = 0; index < drainers.length; index++) drainers[index]!.heartbeat();
+  for (let index = 0; index < drainers.length; index++) {
+    if (!drainers[index]!.discarding) drainers[index]!.heartbeat();
+  }
 }
 
 function run(): void {

@@ -101,6 +101,17 @@ for (const ffi of ['koffi', 'ffi-rs']) {
       reader.close();
     });
 
+    it('stopping the export while the producer still writes never breaks its pipe', async () => {
+      const reader = FrameReader.open('cam1', { dir });
+      const feeder = startFeeder(hook, 'cam1', 45, 30);
+      expect(await until(() => reader.latestFrameId() >= 3, 5000)).to.equal(true);
+      hook.onStreamStop('cam1');
+      expect(fs.readdirSync(dir)).to.deep.equal([]);
+      const code = await new Promise<number | null>((resolve) => (feeder.exitCode !== null ? resolve(feeder.exitCode) : feeder.once('exit', resolve)));
+      expect(code, 'the producer (FFmpeg in VAS) must not get EPIPE').to.equal(0);
+      reader.close();
+    });
+
     it('a restart re-creates the export with a new generation; stop removes it', async () => {
       const reader = FrameReader.open('cam1', { dir });
       await exited(startFeeder(hook, 'cam1', 5, 0));
