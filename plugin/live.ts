@@ -38,5 +38,9 @@ export function createFrameExportContainer(config: FrameExportConfig, logger: Lo
 }
 
 export function createLiveHook(config: FrameExportConfig, logger: Logger): FrameExportHook {
-  return createFrameExportContainer(config, logger).resolve(FrameExportHook);
+  const container = createFrameExportContainer(config, logger);
+  // Resolved first so that its own one-line error (an unknown export group, say) reaches the
+  // log as it is, not wrapped in the container's multi-line "cannot inject" message.
+  container.resolve(TOKENS.SharedMemory);
+  return container.resolve(FrameExportHook);
 }

@@ -54,29 +54,21 @@ export class FrameExportHook implements DecodeBoundaryHook {
 
   onFrame(cameraId: string, frame: Uint8Array): void {
     const camera = this.cameras.get(cameraId);
-    if (camera === undefined) {
-      this.badInput.warn(`unknown:${String(cameraId)}`, () => `onFrame for camera ${JSON.stringify(cameraId)} without a started export: frame ignored`);
-      return;
+    if (camera !== undefined && camera.owner === 'main' && frame instanceof Uint8Array) {
+      try {
+        if (camera.ring.writeFrame(frame)) return;
+      } catch {
+        // a value that passes instanceof but is no real Uint8Array: reported below
+      }
     }
-    if (camera.owner !== 'main') {
-      this.badInput.warn(`owner:${cameraId}`, () => `onFrame for camera ${cameraId} while its FFmpeg tap writes the ring: frame ignored`);
-      return;
-    }
-    if (!(frame instanceof Uint8Array)) {
-      this.badInput.warn(`type:${cameraId}`, () => `onFrame for camera ${cameraId} with a ${typeof frame}, not a Uint8Array: frame ignored`);
-      return;
-    }
-    if (!camera.ring.writeFrame(frame)) {
-      this.badInput.warn(`size:${cameraId}`, () => `camera ${cameraId}: frame of ${frame.length} bytes, expected ${camera.ring.layout.frameSize} ` +
-        `(NV12 ${camera.ring.layout.width}x${camera.ring.layout.height}): dropped (counted in dropped_size_mismatch)`);
-    }
+    this.reportBadFrame(cameraId, frame, camera);
   }
 
   onStreamStop(cameraId: string): void {
     this.guard(cameraId, 'onStreamStop', () => {
       const camera = this.cameras.get(cameraId);
       if (camera === undefined) {
-        this.badInput.warn(`stop:${String(cameraId)}`, () => `onStreamStop for camera ${JSON.stringify(cameraId)} without a started export: nothing to stop`);
+        this.badInput.warn('stop:unknown', () => `onStreamStop for camera ${describeId(cameraId)} without a started export: nothing to stop`);
         return;
       }
       this.stop(camera);
@@ -216,11 +208,42 @@ export class FrameExportHook implements DecodeBoundaryHook {
     }
   }
 
-  private guard(cameraId: string, entry: string, body: () => void): void {
+  /**
+   * Why onFrame did not take a frame, at a bounded rate per kind (unknown ids share one key, so
+   * a stream of ever-new bad ids cannot grow the limiter). Never throws, whatever the values.
+   */
+  private reportBadFrame(cameraId: unknown, frame: unknown, camera: CameraExport | undefined): void {
+    try {
+      if (camera === undefined) {
+        this.badInput.warn('frame:unknown', () => `onFrame for camera ${describeId(cameraId)} without a started export: frame ignored`);
+      } else if (camera.owner !== 'main') {
+        this.badInput.warn(`owner:${camera.cameraId}`, () => `onFrame for camera ${camera.cameraId} while its FFmpeg tap writes the ring: frame ignored`);
+      } else if (!(frame instanceof Uint8Array) || !ArrayBuffer.isView(frame)) {
+        this.badInput.warn(`type:${camera.cameraId}`, () => `onFrame for camera ${camera.cameraId} with a ${typeof frame} that is not a Uint8Array: frame ignored`);
+      } else {
+        const { layout } = camera.ring;
+        this.badInput.warn(`size:${camera.cameraId}`, () => `camera ${camera.cameraId}: frame of ${frame.length} bytes, expected ${layout.frameSize} ` +
+          `(NV12 ${layout.width}x${layout.height}): dropped (counted in dropped_size_mismatch)`);
+      }
+    } catch {
+      // reporting must never throw into VAS either
+    }
+  }
+
+  private guard(cameraId: unknown, entry: string, body: () => void): void {
     try {
       body();
     } catch (error) {
-      this.logger.error(`${entry}(${JSON.stringify(cameraId)}): ${(error as Error)?.message ?? String(error)}`);
+      try {
+        this.logger.error(`${entry}(${describeId(cameraId)}): ${error instanceof Error ? error.message : typeof error}`);
+      } catch {
+        // a logger that throws: nothing more can be done without throwing into VAS
+      }
     }
   }
+}
+
+/** A camera id as it can be shown in one log line, whatever value VAS passed. */
+function describeId(cameraId: unknown): string {
+  return typeof cameraId === 'string' ? JSON.stringify(cameraId.slice(0, 80)) : `<${typeof cameraId}>`;
 }

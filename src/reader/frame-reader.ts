@@ -156,7 +156,15 @@ export class FrameReader {
 
   private check(): void {
     this.lastCheckMs = performance.now();
-    const dirStat = this.statCameraDir();
+    let dirStat: fs.Stats | null;
+    try {
+      dirStat = this.statCameraDir();
+    } catch (error) {
+      this.detach();
+      this.problem = `camera ${this.cameraId}: cannot look at ${this.cameraDir}: ${(error as Error).message}`;
+      this.lastStatus = 'invalid';
+      return;
+    }
     if (dirStat === null) {
       this.detach();
       this.lastStatus = 'not-present';
@@ -205,11 +213,14 @@ export class FrameReader {
     return Number(monotonicNs() - status.heartbeatNs) / 1e6 <= HEARTBEAT_STALE_MS;
   }
 
+  /** null when absent; throws for anything else (permission denied, say). */
   private statCameraDir(): fs.Stats | null {
     try {
       return fs.lstatSync(this.cameraDir);
-    } catch {
-      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw error;
     }
   }
 

@@ -29,23 +29,28 @@ export class SlotReader {
     }
   }
 
-  /** The published latest frame id, read under status_seq; 0 when none (or the writer is busy). */
-  latestFrameId(): number {
+  /** The published latest frame id, read under status_seq; 0 when none, -1 if the writer kept it busy. */
+  publishedFrameId(): number {
     for (let attempt = 0; attempt < 100; attempt++) {
       const before = this.meta.loadU32(Header.STATUS_SEQ);
       if ((before & 1) !== 0) continue;
       const latest = this.meta.u64Number(Header.LATEST_FRAME_ID);
       if (this.meta.loadU32(Header.STATUS_SEQ) === before) return latest;
     }
-    return 0;
+    return -1;
+  }
+
+  /** The published latest frame id; 0 when none yet or unreadable right now. */
+  latestFrameId(): number {
+    return Math.max(0, this.publishedFrameId());
   }
 
   /** A copy of the latest valid frame, or null. Never returns a torn frame. */
   latest(tries = 4): Frame | null {
     for (let attempt = 0; attempt < tries; attempt++) {
-      const latest = this.latestFrameId();
+      const latest = this.publishedFrameId();
       if (latest === 0) return null;
-      const frame = this.readSlot(latest);
+      const frame = latest > 0 ? this.readSlot(latest) : null;
       if (frame !== null) return frame;
       this.skipped++;
     }

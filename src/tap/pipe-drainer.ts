@@ -1,11 +1,13 @@
 import { EAGAIN, EINTR, type LibC } from '../ffi/libc';
 import type { FrameRing } from '../ring/frame-ring';
 
+const TWO_32 = 4294967296;
+
 export type DrainResult = 'open' | 'ended';
 
 /**
  * Moves one camera's FFmpeg pipe into its ring: the kernel copies pipe bytes straight into the
- * shared slot (read(2) at the slot's address), the only copy of the frame.
+ * shared slot (readv(2) at the slot's address), the only copy of the frame.
  *
  * A read returns whatever the pipe holds, so a frame arrives in pieces: `filled` carries over
  * between reads and wake-ups, and a frame is committed only when exactly frameSize bytes are in
@@ -23,6 +25,8 @@ export class PipeDrainer {
   private filled = 0;
   private slotAddress = 0;
   private frameOpen = false;
+  /** One struct iovec [base_lo, base_hi, len_lo, len_hi], rewritten before every read. */
+  private readonly iov = new Int32Array(4);
   private readonly frameSize: number;
   private readonly slotStride: number;
 
@@ -45,7 +49,11 @@ export class PipeDrainer {
         this.frameOpen = true;
         this.filled = 0;
       }
-      const count = this.libc.read(this.fd, this.slotAddress + this.filled, this.frameSize - this.filled);
+      const address = this.slotAddress + this.filled;
+      this.iov[0] = address % TWO_32 | 0;
+      this.iov[1] = (address / TWO_32) | 0;
+      this.iov[2] = this.frameSize - this.filled;
+      const count = this.libc.readv(this.fd, this.iov, 1);
       if (count > 0) {
         this.filled += count;
         if (this.filled === this.frameSize) {

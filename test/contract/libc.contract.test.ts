@@ -82,6 +82,12 @@ for (const backend of ['koffi', 'ffi-rs'] as const) {
       expect(libc.read(readFd, address + 100, 3)).to.equal(3);
       expect(libc.read(readFd, address + 103, 100)).to.equal(2);
       expect([...view.subarray(100, 105)]).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(libc.write(writeFd, address, 5)).to.equal(5);
+      const target = address + 2000;
+      const iov = new Int32Array([target % 4294967296 | 0, (target / 4294967296) | 0, 4, 0]);
+      expect(libc.readv(readFd, iov, 1)).to.equal(4);
+      expect([...view.subarray(2000, 2005)]).to.deep.equal([1, 2, 3, 4, 0]);
+      expect(libc.read(readFd, address + 3000, 10)).to.equal(1);
       expect(libc.fcntl(readFd, F_SETFL, libc.fcntl(readFd, F_GETFL, 0) | O_NONBLOCK)).to.equal(0);
       expect(libc.read(readFd, address, 10)).to.equal(-EAGAIN);
       expect(libc.fcntl(readFd, F_SETPIPE_SZ, 1 << 20)).to.be.at.least(1 << 20);
