@@ -30,9 +30,7 @@ export class FfiRsLibC implements LibC {
       clock_gettime: define(I32, [I32, BUF]),
       pipe2: define(I32, [BUF, I32]),
       fcntl: define(I32, [I32, I32, I32]),
-      read: define(I64, [I32, U64, U64]),
       readv: define(I64, [I32, BUF, I32]),
-      write: define(I64, [I32, U64, U64]),
       poll: define(I32, [BUF, U64, I32]),
       __errno_location: define(DataType.External, []),
     }) as unknown as Record<string, Call>;
@@ -92,18 +90,8 @@ export class FfiRsLibC implements LibC {
     return result < 0 ? -this.errno() : result;
   }
 
-  read(fd: number, address: number, length: number): number {
-    const result = Number(this.fns.read!([fd, address, length]));
-    return result < 0 ? -this.errno() : result;
-  }
-
   readv(fd: number, iov: Int32Array, count: number): number {
     const result = Number(this.fns.readv!([fd, this.bytesOf(iov), count]));
-    return result < 0 ? -this.errno() : result;
-  }
-
-  write(fd: number, address: number, length: number): number {
-    const result = Number(this.fns.write!([fd, address, length]));
     return result < 0 ? -this.errno() : result;
   }
 

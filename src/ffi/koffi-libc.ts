@@ -11,9 +11,7 @@ export class KoffiLibC implements LibC {
   private readonly clockFn = this.lib.func('int clock_gettime(int clk, void *ts)');
   private readonly pipeFn = this.lib.func('int pipe2(void *fds, int flags)');
   private readonly fcntlFn = this.lib.func('int fcntl(int fd, int cmd, int arg)');
-  private readonly readFn = this.lib.func('intptr_t read(int fd, uintptr_t buf, size_t n)');
   private readonly readvFn = this.lib.func('intptr_t readv(int fd, void *iov, int iovcnt)');
-  private readonly writeFn = this.lib.func('intptr_t write(int fd, uintptr_t buf, size_t n)');
   private readonly pollFn = this.lib.func('int poll(void *fds, unsigned long n, int timeout)');
   private readonly pipeFds = new Int32Array(2);
 
@@ -54,18 +52,8 @@ export class KoffiLibC implements LibC {
     return result < 0 ? -koffi.errno() : result;
   }
 
-  read(fd: number, address: number, length: number): number {
-    const result = this.readFn(fd, address, length) as number;
-    return result < 0 ? -koffi.errno() : result;
-  }
-
   readv(fd: number, iov: Int32Array, count: number): number {
     const result = this.readvFn(fd, iov, count) as number;
-    return result < 0 ? -koffi.errno() : result;
-  }
-
-  write(fd: number, address: number, length: number): number {
-    const result = this.writeFn(fd, address, length) as number;
     return result < 0 ? -koffi.errno() : result;
   }
 

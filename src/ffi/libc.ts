@@ -23,16 +23,12 @@ export interface LibC {
   pipe(): [number, number];
   /** fcntl(fd, cmd, arg): result or -errno. */
   fcntl(fd: number, cmd: number, arg: number): number;
-  /** read(fd, address, length): bytes read, 0 at end of file, or -errno. */
-  read(fd: number, address: number, length: number): number;
   /**
    * readv(fd, iov, count) with `iov` a preallocated array of struct iovec viewed as Int32
    * quadruples [base_lo, base_hi, len_lo, len_hi]: bytes read, 0 at end of file, or -errno.
    * The hot path's read: no address crosses as a JS number, so nothing is boxed per call.
    */
   readv(fd: number, iov: Int32Array, count: number): number;
-  /** write(fd, address, length): bytes written or -errno. */
-  write(fd: number, address: number, length: number): number;
   /** poll(fds, count, timeoutMs) on an array of struct pollfd viewed as Int32 pairs; count or -errno. */
   poll(fds: Int32Array, count: number, timeoutMs: number): number;
 }
