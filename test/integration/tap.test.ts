@@ -112,6 +112,19 @@ for (const ffi of ['koffi', 'ffi-rs']) {
       reader.close();
     });
 
+    it('if the tap thread dies, its pipes are still drained: the producer never blocks or gets EPIPE', async () => {
+      const reader = FrameReader.open('cam1', { dir });
+      // 300 frames of 86 KB (26 MB) at 100 fps: far more than a pipe holds, so an undrained pipe would block.
+      const feeder = startFeeder(hook, 'cam1', 300, 100);
+      expect(await until(() => reader.latestFrameId() >= 3, 5000)).to.equal(true);
+      const worker = (hook as unknown as { tap: { worker: { terminate(): Promise<number> } } }).tap.worker;
+      await worker.terminate();
+      const code = await new Promise<number | null>((resolve) => (feeder.exitCode !== null ? resolve(feeder.exitCode) : feeder.once('exit', resolve)));
+      expect(code, 'the producer finished writing every frame').to.equal(0);
+      expect(logger.lines.some((line) => line.includes('tap thread exited'))).to.equal(true);
+      reader.close();
+    });
+
     it('a restart re-creates the export with a new generation; stop removes it', async () => {
       const reader = FrameReader.open('cam1', { dir });
       await exited(startFeeder(hook, 'cam1', 5, 0));
