@@ -10,10 +10,6 @@ export class MetaView {
     this.i32 = new Int32Array(buffer, 0, byteLength >>> 2);
   }
 
-  get byteLength(): number {
-    return this.i32.byteLength;
-  }
-
   u32(offset: number): number {
     return this.i32[offset >>> 2]! >>> 0;
   }

@@ -64,10 +64,6 @@ export class FrameRing {
     this.statusSeq = meta.loadU32(Header.STATUS_SEQ);
   }
 
-  get latestId(): number {
-    return this.latestFrameId;
-  }
-
   /** One whole frame, copied once into its slot. False (and counted) if its size is wrong. */
   writeFrame(frame: Uint8Array): boolean {
     if (frame.length !== this.layout.frameSize) {
