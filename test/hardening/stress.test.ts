@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { exportEnv, fixture, makeTempDir, removeTree } from './support/harness';
 import { NodeChild } from './support/ipc';
+import type { ReadStats as ReaderStats } from './fixtures/reader-child';
 
 const SECONDS = Number(process.env.VAS_STRESS_SECONDS || 60);
 const HD_SECONDS = Number(process.env.VAS_STRESS_1080P_SECONDS || 10);
@@ -39,19 +40,6 @@ interface RunAnswer {
   elapsedMs: number;
 }
 
-interface ReaderStats {
-  reads: number;
-  accepted: number;
-  nulls: number;
-  skipped: number;
-  torn: number;
-  tornSamples: string[];
-  regressions: number;
-  distinct: number;
-  generations: string[];
-  elapsedMs: number;
-  notLive: Record<string, number>;
-}
 
 interface RawStats {
   reads: number;
