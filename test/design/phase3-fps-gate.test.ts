@@ -26,7 +26,7 @@ const DESIRED_RATES: Rate[] = [rate(1, 10), rate(1, 4), rate(1, 3), rate(1, 2), 
   rate(11, 2), rate(7), rate(10), rate(12), rate(25, 2), rate(15), rate(20), rate(24), rate(25), rate(30000, 1001),
   rate(30), rate(45), rate(60000, 1001), rate(60)];
 
-/** The gate's period: the smallest integer number of ns P with P * f >= 1 s (document 5.2). */
+/** The gate's period: the smallest integer number of ns P with P * f >= 1 s (document 5.1). */
 function periodNs(f: Rate): number {
   const p = Math.floor((NS_PER_S * f.den + f.num - 1) / f.num);
   if (p * f.num < NS_PER_S * f.den || (p - 1) * f.num >= NS_PER_S * f.den) throw new Error(`period of ${f.label}`);
