@@ -10,7 +10,7 @@ import { expect } from 'chai';
  * timestamp_ns) contains at most one dispatch. The checker tests it on the windows themselves, in
  * exact integer arithmetic, independently of the gate's own integer period.
  *
- * Reproduce the printed report: npm run build && npx mocha dist/test/design/phase3-fps-gate.test.js
+ * Alone, with its report: npm run build && npx mocha --no-config dist/test/design/phase3-fps-gate.test.js
  */
 
 const NS_PER_S = 1_000_000_000;
@@ -49,7 +49,7 @@ function prng(seed: number): () => number {
 interface Scenario {
   name: string;
   jitter: number;            // commit delay, uniform in [0, jitter * frame interval)
-  burstPerFrame: number;     // chance that the camera holds 2..10 frames, then commits them 1 ms apart
+  burstPerFrame: number;     // chance that 1..9 frames are held back, then committed 1 ms apart just before the next
   stallPerFrame: number;     // chance of a camera stall or export restart (new generation): 0.3..4 s without frames
   agentDelayPerFrame: number;// chance that the agent is delayed 10..600 ms; frames committed meanwhile are superseded
 }
