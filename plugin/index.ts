@@ -32,10 +32,18 @@ export function loadDecodeBoundaryHook(env: Env = process.env, logger: Logger = 
       logger.error(`${result.error}; frame export is off`);
       return NOOP_HOOK;
     }
+    if (process.arch !== 'x64') {
+      // JavaScript has no memory fence; the ring's seqlock is tear-free only where the CPU keeps
+      // plain stores and loads in order around atomics (x86-64). Format spec section 5.3.
+      logger.error(`frame export needs an x86-64 CPU (this is ${process.arch}): JavaScript atomics do not order ` +
+        'the frame bytes around the ring\'s sequence counters here, so readers could see torn frames; frame export is off');
+      return NOOP_HOOK;
+    }
     const live = require('./live') as typeof import('./live');
     return live.createLiveHook(result.config, logger);
   } catch (error) {
-    logger.error(`frame export cannot start: ${(error as Error)?.message ?? String(error)}; frame export is off`);
+    const message = (error as Error)?.message ?? String(error);
+    logger.error(/frame export is off/.test(message) ? message : `frame export cannot start: ${message}; frame export is off`);
     return NOOP_HOOK;
   }
 }

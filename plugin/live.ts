@@ -13,7 +13,9 @@ import { FrameExportHook } from '../src/hook/frame-export-hook';
 import type { Logger } from '../src/log/logger';
 import { MetaEncoder } from '../src/meta/meta-encoder';
 import { ProcessWriterIdentity, type WriterIdentity } from '../src/meta/writer-identity';
+import { ExportError } from '../src/shm/export-memory';
 import { FileShmStore } from '../src/shm/file-shm-store';
+import { preflightFfmpeg } from '../src/tap/ffmpeg-preflight';
 import { TapThread } from '../src/tap/tap-thread';
 import { TOKENS } from '../src/tokens';
 
@@ -33,14 +35,26 @@ export function createFrameExportContainer(config: FrameExportConfig, logger: Lo
   });
   container.register(TOKENS.SharedMemory, { useClass: FileShmStore }, { lifecycle: Lifecycle.ContainerScoped });
   container.register(TOKENS.TapThread, { useClass: TapThread }, { lifecycle: Lifecycle.ContainerScoped });
+  container.register(TOKENS.FpsModeOption, {
+    useFactory: instanceCachingFactory(() => {
+      const verdict = preflightFfmpeg(config.ffmpeg, config.width, config.height);
+      if (!verdict.accepted) throw new ExportError(verdict.message);
+      if (verdict.fpsModeOption !== '-fps_mode') {
+        logger.info(`${verdict.version} does not know -fps_mode; the frame tap uses its equivalent ${verdict.fpsModeOption} passthrough`);
+      }
+      return verdict.fpsModeOption;
+    }),
+  });
   container.register(FrameExportHook, { useClass: FrameExportHook }, { lifecycle: Lifecycle.ContainerScoped });
   return container;
 }
 
 export function createLiveHook(config: FrameExportConfig, logger: Logger): FrameExportHook {
   const container = createFrameExportContainer(config, logger);
-  // Resolved first so that its own one-line error (an unknown export group, say) reaches the
-  // log as it is, not wrapped in the container's multi-line "cannot inject" message.
+  // Resolved first so that their own one-line errors (an unknown export group, an FFmpeg that
+  // rejects the tap's arguments) reach the log as they are, not wrapped in the container's
+  // multi-line "cannot inject" message.
   container.resolve(TOKENS.SharedMemory);
+  container.resolve(TOKENS.FpsModeOption);
   return container.resolve(FrameExportHook);
 }

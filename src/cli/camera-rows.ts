@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { ExportInfo } from '../reader/frame-reader';
 import { FrameReader } from '../reader/frame-reader';
 import { DATA_FILE_NAME, META_FILE_NAME } from '../layout/frame-export-layout';
-import { listCameraIds, monotonicNs, ownPidNamespace, readerProblem, slotTimestampNs } from './exports';
+import { monotonicNs, ownPidNamespace } from '../status/export-status';
+import { listCameraIds, readerProblem, slotTimestampNs } from './exports';
 import { countReaders, fileKey, scanMappings, type FileKey } from './proc-maps';
 import { ExitCode, oneLine, type ExitCodeValue } from './errors';
 

@@ -105,10 +105,7 @@ export function checkCamera(dir: string, cameraId: string): void {
 /** Why a reader refused an export, as a short cause and an exit code (4 permission, else 5). */
 export function readerProblem(reader: FrameReader): { cause: string; exitCode: ExitCodeValue } {
   const problem = (reader.problem ?? 'invalid export').replace(/^camera [^:]+: /, '');
-  const permission = /\b(EACCES|EPERM)\b/.exec(problem);
-  if (permission !== null) {
-    return { cause: `${path.join(reader.dir, reader.cameraId)}: ${permission[1] === 'EACCES' ? 'permission denied' : 'operation not permitted'}`, exitCode: ExitCode.PERMISSION };
-  }
+  if (/permission denied/.test(problem)) return { cause: `${path.join(reader.dir, reader.cameraId)}: permission denied`, exitCode: ExitCode.PERMISSION };
   return { cause: problem, exitCode: ExitCode.ERROR };
 }
 
@@ -169,19 +166,6 @@ export function slotTimestampNs(cameraDir: string, header: ExportHeader, frameId
   }
 }
 
-export function monotonicNs(): bigint {
-  return process.hrtime.bigint();
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Inode of our own pid namespace, 0 if unknown. */
-export function ownPidNamespace(): number {
-  try {
-    return fs.statSync('/proc/self/ns/pid').ino;
-  } catch {
-    return 0;
-  }
 }

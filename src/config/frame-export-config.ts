@@ -5,6 +5,9 @@
 
 export type FfiBackend = 'koffi' | 'ffi-rs';
 
+/** The YUV matrix of the cameras' streams, carried through to the export unconverted. */
+export type ColorMatrixName = 'bt709' | 'bt601';
+
 export interface FrameExportConfig {
   readonly enabled: true;
   readonly slotCount: number;
@@ -14,6 +17,9 @@ export interface FrameExportConfig {
   readonly ffi: FfiBackend;
   /** Group (name or numeric gid) given read access to the export, or null. */
   readonly group: string | null;
+  /** The FFmpeg binary VAS runs (a name looked up on PATH, or a path): preflight runs it. */
+  readonly ffmpeg: string;
+  readonly colorMatrix: ColorMatrixName;
 }
 
 export type ConfigResult =
@@ -27,6 +33,8 @@ export const CONFIG_DEFAULTS = {
   height: 720,
   exportDir: '/dev/shm/vas',
   ffi: 'koffi' as FfiBackend,
+  ffmpeg: 'ffmpeg',
+  colorMatrix: 'bt709' as ColorMatrixName,
 } as const;
 
 export const CONFIG_LIMITS = {
@@ -95,5 +103,20 @@ export function parseFrameExportConfig(env: Env = process.env): ConfigResult {
     return { kind: 'invalid', error: `AI_FRAME_EXPORT_GROUP=${JSON.stringify(groupRaw)} is invalid: expected a group name or numeric gid` };
   }
 
-  return { kind: 'enabled', config: { enabled: true, slotCount, width, height, exportDir, ffi, group } };
+  const ffmpegRaw = env.AI_FRAME_EXPORT_FFMPEG;
+  const ffmpeg = ffmpegRaw === undefined || ffmpegRaw.trim() === '' ? CONFIG_DEFAULTS.ffmpeg : ffmpegRaw.trim();
+  if (ffmpeg.includes('\0') || (ffmpeg.includes('/') && !ffmpeg.startsWith('/'))) {
+    return {
+      kind: 'invalid',
+      error: `AI_FRAME_EXPORT_FFMPEG=${JSON.stringify(ffmpegRaw)} is invalid: expected a command name on PATH or an absolute path (default ${CONFIG_DEFAULTS.ffmpeg})`,
+    };
+  }
+
+  const matrixRaw = env.AI_FRAME_COLOR_MATRIX;
+  const colorMatrix = matrixRaw === undefined || matrixRaw.trim() === '' ? CONFIG_DEFAULTS.colorMatrix : matrixRaw.trim().toLowerCase();
+  if (colorMatrix !== 'bt709' && colorMatrix !== 'bt601') {
+    return { kind: 'invalid', error: `AI_FRAME_COLOR_MATRIX=${JSON.stringify(matrixRaw)} is invalid: expected bt709 (default) or bt601` };
+  }
+
+  return { kind: 'enabled', config: { enabled: true, slotCount, width, height, exportDir, ffi, group, ffmpeg, colorMatrix } };
 }

@@ -1,5 +1,8 @@
 import * as ffi from 'ffi-rs';
-import { CLOCK_MONOTONIC, CLOCK_REALTIME, LibcError, MAP_SHARED, O_CLOEXEC, PROT_READ, PROT_WRITE, type LibC } from './libc';
+import {
+  CLOCK_MONOTONIC, CLOCK_REALTIME, FUTEX_WAIT, FUTEX_WAKE, INT_MAX, LibcError, MAP_SHARED, O_CLOEXEC, PROT_READ, PROT_WRITE,
+  SYS_FUTEX, setTimespec, type LibC,
+} from './libc';
 
 const LIBRARY = 'vas-frame-export-libc';
 const { DataType } = ffi;
@@ -15,6 +18,7 @@ export class FfiRsLibC implements LibC {
   private readonly fns: Record<string, Call>;
   private readonly errnoCell: Buffer;
   private readonly pipeFds = Buffer.alloc(8);
+  private readonly waitTimeout = new Int32Array(4);
 
   constructor() {
     ffi.open({ library: LIBRARY, path: 'libc.so.6' });
@@ -32,6 +36,8 @@ export class FfiRsLibC implements LibC {
       fcntl: define(I32, [I32, I32, I32]),
       readv: define(I64, [I32, BUF, I32]),
       poll: define(I32, [BUF, U64, I32]),
+      // syscall(2) with futex(2)'s fixed integer parameters (see koffi-libc.ts for why that is sound on x86-64)
+      syscall: define(I64, [I64, U64, I32, I32, U64, U64, I32]),
       __errno_location: define(DataType.External, []),
     }) as unknown as Record<string, Call>;
     const errnoPointer = this.fns.__errno_location!([]) as ffi.JsExternal;
@@ -98,5 +104,29 @@ export class FfiRsLibC implements LibC {
   poll(fds: Int32Array, count: number, timeoutMs: number): number {
     const result = this.fns.poll!([this.bytesOf(fds), count, timeoutMs]) as number;
     return result < 0 ? -this.errno() : result;
+  }
+
+  futexWake(address: number): number {
+    const result = Number(this.fns.syscall!([SYS_FUTEX, address, FUTEX_WAKE, INT_MAX, 0, 0, 0]));
+    return result < 0 ? -this.errno() : result;
+  }
+
+  futexWait(address: number, expected: number, timeoutMs: number): number {
+    const result = Number(ffi.load(this.futexWaitCall(address, expected, setTimespec(this.waitTimeout, timeoutMs), false)));
+    return result < 0 ? -this.errno() : result;
+  }
+
+  async futexWaitAsync(address: number, expected: number, timeoutMs: number): Promise<void> {
+    await ffi.load(this.futexWaitCall(address, expected, setTimespec(new Int32Array(4), timeoutMs), true));
+  }
+
+  /** futex(FUTEX_WAIT) as an ffi-rs call; the timespec travels as a byte array (a pointer). */
+  private futexWaitCall<R extends boolean>(address: number, expected: number, timeout: Int32Array, runInNewThread: R) {
+    return {
+      library: LIBRARY, funcName: 'syscall', retType: DataType.I64,
+      paramsType: [DataType.I64, DataType.U64, DataType.I32, DataType.I32, DataType.U8Array, DataType.U64, DataType.I32],
+      paramsValue: [SYS_FUTEX, address, FUTEX_WAIT, expected | 0, this.bytesOf(timeout), 0, 0],
+      runInNewThread,
+    };
   }
 }

@@ -1,5 +1,8 @@
 import koffi from 'koffi';
-import { CLOCK_MONOTONIC, CLOCK_REALTIME, LibcError, MAP_SHARED, O_CLOEXEC, PROT_READ, PROT_WRITE, type LibC } from './libc';
+import {
+  CLOCK_MONOTONIC, CLOCK_REALTIME, FUTEX_WAIT, FUTEX_WAKE, INT_MAX, LibcError, MAP_SHARED, O_CLOEXEC, PROT_READ, PROT_WRITE,
+  SYS_FUTEX, setTimespec, type LibC,
+} from './libc';
 
 /** libc through koffi. Pointer parameters that receive addresses are declared uintptr_t. */
 export class KoffiLibC implements LibC {
@@ -13,7 +16,16 @@ export class KoffiLibC implements LibC {
   private readonly fcntlFn = this.lib.func('int fcntl(int fd, int cmd, int arg)');
   private readonly readvFn = this.lib.func('intptr_t readv(int fd, void *iov, int iovcnt)');
   private readonly pollFn = this.lib.func('int poll(void *fds, unsigned long n, int timeout)');
+  /*
+   * syscall(2) is variadic; it is declared here with the fixed integer parameters of futex(2).
+   * On x86-64 SysV integer arguments travel in the same registers either way, and glibc's
+   * syscall() never reads %al (the vector-register count of a variadic call). A fixed
+   * prototype is what lets the per-frame wake run without allocating.
+   */
+  private readonly futexFn = this.lib.func('long syscall(long nr, uintptr_t addr, int op, int val, void *timeout, uintptr_t addr2, int val3)');
   private readonly pipeFds = new Int32Array(2);
+  /** struct timespec {i64 tv_sec; i64 tv_nsec} for the synchronous wait. */
+  private readonly waitTimeout = new Int32Array(4);
 
   mmapShared(fd: number, length: number, writable: boolean): number {
     const prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
@@ -61,4 +73,27 @@ export class KoffiLibC implements LibC {
     const result = this.pollFn(fds, count, timeoutMs) as number;
     return result < 0 ? -koffi.errno() : result;
   }
+
+  futexWake(address: number): number {
+    const result = this.futexFn(SYS_FUTEX, address, FUTEX_WAKE, INT_MAX, null, 0, 0) as number;
+    return result < 0 ? -koffi.errno() : result;
+  }
+
+  futexWait(address: number, expected: number, timeoutMs: number): number {
+    setTimespec(this.waitTimeout, timeoutMs);
+    const result = this.futexFn(SYS_FUTEX, address, FUTEX_WAIT, expected | 0, this.waitTimeout, 0, 0) as number;
+    return result < 0 ? -koffi.errno() : result;
+  }
+
+  futexWaitAsync(address: number, expected: number, timeoutMs: number): Promise<void> {
+    // Its own timespec: several waits may be in flight on koffi's async threads at once.
+    const timeout = setTimespec(new Int32Array(4), timeoutMs);
+    return new Promise((resolve, reject) => {
+      this.futexFn.async(SYS_FUTEX, address, FUTEX_WAIT, expected | 0, timeout, 0, 0, (error: unknown) => {
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve();
+      });
+    });
+  }
 }
+

@@ -31,6 +31,18 @@ export interface LibC {
   readv(fd: number, iov: Int32Array, count: number): number;
   /** poll(fds, count, timeoutMs) on an array of struct pollfd viewed as Int32 pairs; count or -errno. */
   poll(fds: Int32Array, count: number, timeoutMs: number): number;
+  /**
+   * futex(address, FUTEX_WAKE, INT_MAX) on a shared mapping (no FUTEX_PRIVATE_FLAG): woken
+   * count or -errno. Never blocks; the writer's per-frame call, so it allocates nothing.
+   */
+  futexWake(address: number): number;
+  /**
+   * futex(address, FUTEX_WAIT, expected, timeoutMs) on the calling thread: 0 when woken, or
+   * -errno (EAGAIN: the word was no longer `expected`; ETIMEDOUT; EINTR). Blocks the thread.
+   */
+  futexWait(address: number, expected: number, timeoutMs: number): number;
+  /** The same wait on a native thread of the binding's pool; the caller's thread stays free. */
+  futexWaitAsync(address: number, expected: number, timeoutMs: number): Promise<void>;
 }
 
 export const PROT_READ = 0x1;
@@ -40,6 +52,7 @@ export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
+export const F_DUPFD_CLOEXEC = 1030;
 export const F_SETPIPE_SZ = 1031;
 export const F_GETPIPE_SZ = 1032;
 export const POLLIN = 0x001;
@@ -47,9 +60,25 @@ export const POLLERR = 0x008;
 export const POLLHUP = 0x010;
 export const POLLNVAL = 0x020;
 export const EAGAIN = 11;
+export const ETIMEDOUT = 110;
+/** x86-64 syscall number of futex(2); the plugin and the TypeScript reader run on x86-64 only. */
+export const SYS_FUTEX = 202;
+export const FUTEX_WAIT = 0;
+export const FUTEX_WAKE = 1;
+export const INT_MAX = 0x7fffffff;
 export const EINTR = 4;
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
+
+/** A relative timeout of `ms` milliseconds as struct timespec viewed as Int32 pairs. */
+export function setTimespec(timespec: Int32Array, ms: number): Int32Array {
+  const clamped = Math.max(0, Math.min(ms, 2 ** 31 - 1));
+  timespec[0] = Math.floor(clamped / 1000);
+  timespec[1] = 0;
+  timespec[2] = Math.floor((clamped % 1000) * 1e6);
+  timespec[3] = 0;
+  return timespec;
+}
 
 export class LibcError extends Error {
   constructor(readonly call: string, readonly errno: number) {

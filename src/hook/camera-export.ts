@@ -15,6 +15,8 @@ export class CameraExport {
   /** The tap pipe between ffmpegOutput and onProcessSpawned: [read end, write end]. */
   pendingPipe: [number, number] | null = null;
   tapId = 0;
+  /** The stream ended (or its tap failed): state IDLE until VAS restarts or stops the camera. */
+  idle = false;
 
   constructor(
     readonly cameraId: string,

@@ -4,7 +4,7 @@ import { cameraIdProblem } from '../config/camera-id';
 import { CONFIG_LIMITS, type FrameExportConfig } from '../config/frame-export-config';
 import type { FrameClock } from '../clock/frame-clock';
 import type { LibC } from '../ffi/libc';
-import { HEARTBEAT_INTERVAL_MS, Header, WriterState, computeLayout, type FrameGeometry } from '../layout/frame-export-layout';
+import { ColorMatrix, HEARTBEAT_INTERVAL_MS, WriterState, computeLayout, type FrameGeometry } from '../layout/frame-export-layout';
 import { RateLimitedLog, type Logger } from '../log/logger';
 import type { Frame } from '../meta/frame-meta';
 import { decodeHeader } from '../meta/meta-decoder';
@@ -12,8 +12,10 @@ import type { MetaEncoder } from '../meta/meta-encoder';
 import { MetaView } from '../meta/meta-view';
 import { SlotReader } from '../reader/slot-reader';
 import { FrameRing } from '../ring/frame-ring';
+import { wakerFor } from '../ring/futex-waker';
 import type { SharedMemoryStore } from '../shm/export-memory';
-import { ffmpegTapArgs } from '../tap/ffmpeg-tap-args';
+import { ffmpegTapArgs, type FpsModeOption } from '../tap/ffmpeg-tap-args';
+import { discardUntilEnd } from '../tap/pipe-sink';
 import type { TapThread } from '../tap/tap-thread';
 import { TOKENS } from '../tokens';
 import { CameraExport } from './camera-export';
@@ -41,6 +43,7 @@ export class FrameExportHook implements DecodeBoundaryHook {
     @inject(TOKENS.Clock) private readonly clock: FrameClock,
     @inject(TOKENS.LibC) private readonly libc: LibC,
     @inject(TOKENS.TapThread) private readonly tap: TapThread,
+    @inject(TOKENS.FpsModeOption) private readonly fpsModeOption: FpsModeOption,
     @inject(TOKENS.Logger) private readonly logger: Logger,
   ) {
     this.badInput = new RateLimitedLog(logger);
@@ -56,6 +59,7 @@ export class FrameExportHook implements DecodeBoundaryHook {
     const camera = this.cameras.get(cameraId);
     if (camera !== undefined && camera.owner === 'main' && frame instanceof Uint8Array) {
       try {
+        if (camera.idle) this.setIdle(camera, false);
         if (camera.ring.writeFrame(frame)) return;
       } catch {
         // a value that passes instanceof but is no real Uint8Array: reported below
@@ -85,7 +89,7 @@ export class FrameExportHook implements DecodeBoundaryHook {
       if (camera === null) return;
       camera.pendingPipe = this.libc.pipe();
       output = {
-        args: ffmpegTapArgs(this.config.width, this.config.height, firstFreeFd),
+        args: ffmpegTapArgs(this.config.width, this.config.height, firstFreeFd, this.fpsModeOption),
         stdio: [camera.pendingPipe[1]],
       };
     });
@@ -103,12 +107,23 @@ export class FrameExportHook implements DecodeBoundaryHook {
       if (child.pid === undefined) {
         fs.closeSync(readFd);
         this.logger.warn(`camera ${cameraId}: FFmpeg did not start; no frames will be exported until the next start`);
+        this.setIdle(camera, true);
+        return;
+      }
+      // The pipe is ours until the tap thread has taken it: if it cannot, it is drained here
+      // until FFmpeg closes it (never closed under FFmpeg: EPIPE would end RTP and HLS too).
+      try {
+        camera.tapId = this.tap.attach(cameraId, readFd, camera.memory, {
+          released: (reason) => this.onTapReleased(camera, reason),
+        });
+      } catch (error) {
+        discardUntilEnd(readFd);
+        this.logger.error(`camera ${cameraId}: the tap thread cannot take its pipe (${error instanceof Error ? error.message : String(error)}); ` +
+          'FFmpeg is unaffected, its frames are discarded and the export is idle until the next start');
+        this.setIdle(camera, true);
         return;
       }
       camera.owner = 'tap';
-      camera.tapId = this.tap.attach(cameraId, readFd, camera.memory, {
-        released: (reason) => this.onTapReleased(camera, reason),
-      });
     });
   }
 
@@ -144,14 +159,14 @@ export class FrameExportHook implements DecodeBoundaryHook {
       this.stop(previous);
     }
     const layout = computeLayout(geometry, this.config.slotCount);
+    const colorMatrix = this.config.colorMatrix === 'bt601' ? ColorMatrix.BT601 : ColorMatrix.BT709;
     const memory = this.store.create(cameraId, layout, (created) => {
-      this.encoder.encode(new MetaView(created.meta), layout);
+      this.encoder.encode(new MetaView(created.meta), layout, colorMatrix);
     });
     const meta = new MetaView(memory.meta);
     const header = decodeHeader(meta, memory.meta.byteLength, memory.data.byteLength);
     if (typeof header === 'string') throw new Error(`own header failed validation: ${header}`);
-    const camera = new CameraExport(cameraId, memory, meta,
-      new FrameRing(meta, memory.data, layout, this.clock), new SlotReader(cameraId, meta, memory.data, header));
+    const camera = new CameraExport(cameraId, memory, meta, this.newRing(memory, meta), new SlotReader(cameraId, meta, memory.data, header));
     this.cameras.set(cameraId, camera);
     this.updateHeartbeatTimer();
     return camera;
@@ -160,7 +175,9 @@ export class FrameExportHook implements DecodeBoundaryHook {
   /** Unpublishes at once; unmaps now, or when the tap thread has let go. */
   private stop(camera: CameraExport): void {
     this.cameras.delete(camera.cameraId);
-    camera.meta.storeU32(Header.STATE, WriterState.STOPPED);
+    // Readers blocked in FUTEX_WAIT wake and see STOPPED (the ring writes nothing else now:
+    // the tap thread, if it owns the ring, only ever touches the slots and the status block).
+    camera.ring.setState(WriterState.STOPPED);
     this.store.unpublish(camera.memory);
     if (camera.pendingPipe !== null) {
       for (const fd of camera.pendingPipe) fs.closeSync(fd);
@@ -171,17 +188,31 @@ export class FrameExportHook implements DecodeBoundaryHook {
     this.updateHeartbeatTimer();
   }
 
-  /** The tap thread let go of a camera: its FFmpeg ended, or the camera was stopped. */
+  /**
+   * The tap thread let go of a camera: its FFmpeg ended, the tap failed, or the camera was
+   * stopped. A camera still exported is idle until VAS restarts or stops it (spec 6: no frame
+   * will come); the main thread owns its ring again, continuing from the counters in the status
+   * block.
+   */
   private onTapReleased(camera: CameraExport, reason: string | null): void {
     if (this.cameras.get(camera.cameraId) === camera) {
-      // Still exported (FFmpeg ended; VAS will restart or stop it): the main thread owns the
-      // ring again, continuing from the counters the tap thread left in the status block.
-      this.logger.info(`camera ${camera.cameraId}: ${reason ?? 'tap detached'}`);
-      camera.ring = new FrameRing(camera.meta, camera.memory.data, camera.ring.layout, this.clock);
+      this.logger.info(`camera ${camera.cameraId}: ${reason ?? 'tap detached'}; its export is idle until the next start`);
+      camera.ring = this.newRing(camera.memory, camera.meta);
       camera.owner = 'main';
+      this.setIdle(camera, true);
       return;
     }
     this.store.release(camera.memory);
+  }
+
+  private newRing(memory: CameraExport['memory'], meta: MetaView): FrameRing {
+    return new FrameRing(meta, memory.data, memory.layout, this.clock, wakerFor(this.libc, memory.metaAddress));
+  }
+
+  /** IDLE while no frame can come (the stream ended), LIVE again when onFrame delivers one. */
+  private setIdle(camera: CameraExport, idle: boolean): void {
+    camera.idle = idle;
+    camera.ring.setState(idle ? WriterState.IDLE : WriterState.LIVE);
   }
 
   private geometryProblem(geometry: FrameGeometry): string | null {

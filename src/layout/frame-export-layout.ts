@@ -1,5 +1,5 @@
 /**
- * The one binary layout definition of a frame export (format version 1).
+ * The one binary layout definition of a frame export (format version 2).
  *
  * Writer, TypeScript reader, tests and the generated parts of the docs read their offsets from
  * here; the Python and C readers mirror it and the conformance test holds all of them to the
@@ -9,7 +9,7 @@
  * own sizes), never moves or re-types a field listed here.
  */
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** fourcc 'NV12' read as a little-endian u32. */
 export const PIXEL_FORMAT_NV12 = 0x3231564e;
@@ -24,6 +24,20 @@ export const SLOT_ALIGNMENT = 4096;
 export const WriterState = {
   LIVE: 1,
   STOPPED: 2,
+  /** v2: the writer lives but the camera's stream ended; no frame until VAS restarts or stops it. */
+  IDLE: 3,
+} as const;
+
+/** ITU-T H.273 MatrixCoefficients values the writer records in `color_matrix` (v2). */
+export const ColorMatrix = {
+  BT709: 1,
+  BT601: 6,
+} as const;
+
+/** Values of `color_range` (v2). */
+export const ColorRange = {
+  LIMITED: 1,
+  FULL: 2,
 } as const;
 
 /**
@@ -56,9 +70,16 @@ export const Header = {
   FRAMES_WRITTEN: 104, // u64
   DROPPED_SIZE_MISMATCH: 112, // u64, frames whose byte length differed from FRAME_SIZE
   DROPPED_TRUNCATED: 120, // u64, frames cut short by the end of the stream
+  // Version 2:
+  NOTIFY_SEQ: 128, // u32, atomic: the futex word, +1 after every commit and state change
+  COLOR_MATRIX: 132, // u32, ColorMatrix (static)
+  COLOR_RANGE: 136, // u32, ColorRange (static)
+  SOURCE_WIDTH: 140, // u32, atomic: camera picture width before scaling, 0 = unknown
+  SOURCE_HEIGHT: 144, // u32, atomic: stored before SOURCE_WIDTH
 } as const;
 
 export const HEADER_SIZE_V1 = 128;
+export const HEADER_SIZE_V2 = 160;
 
 /** One record of the slot table; record i starts at HEADER_SIZE + i * SLOT_META_SIZE. */
 export const Slot = {
@@ -81,6 +102,12 @@ export const HEARTBEAT_INTERVAL_MS = 250;
  * declares the writer dead when the heartbeat is older than this.
  */
 export const HEARTBEAT_STALE_MS = 2000;
+
+/** A waiting reader re-evaluates status at least this often (a dead writer wakes nobody). */
+export const WAIT_RECHECK_MS = 1000;
+
+/** A reader with nothing to wait on (not attached, a v1 file) looks again this often. */
+export const POLL_MS = 100;
 
 export interface FrameGeometry {
   readonly width: number;
@@ -123,7 +150,7 @@ export function computeLayout(geometry: FrameGeometry, slotCount: number): Expor
     frameSize,
     slotCount,
     slotStride,
-    metaFileSize: HEADER_SIZE_V1 + slotCount * SLOT_META_SIZE_V1,
+    metaFileSize: HEADER_SIZE_V2 + slotCount * SLOT_META_SIZE_V1,
     dataFileSize: slotCount * slotStride,
   };
 }

@@ -11,6 +11,12 @@ export interface FrameMeta {
   /** [Y plane stride, UV plane stride] in bytes. */
   readonly strides: readonly [number, number];
   readonly uvOffset: number;
+  /** The YUV matrix and range of the bytes (format spec 3.3); toRgb uses them. */
+  readonly colorMatrix: 'bt709' | 'bt601';
+  readonly colorRange: 'limited' | 'full';
+  /** The camera's picture before scaling, for mapping detections back; 0 when not known. */
+  readonly sourceWidth: number;
+  readonly sourceHeight: number;
   readonly dataSize: number;
   readonly slot: number;
 }

@@ -1,5 +1,6 @@
 import {
-  FORMAT_VERSION, HEADER_SIZE_V1, Header, PIXEL_FORMAT_NV12, SLOT_ALIGNMENT, SLOT_META_SIZE_V1,
+  ColorMatrix, ColorRange, HEADER_SIZE_V1, HEADER_SIZE_V2, Header, PIXEL_FORMAT_NV12, SLOT_ALIGNMENT, SLOT_META_SIZE_V1, Slot,
+  slotRecordOffset,
 } from '../layout/frame-export-layout';
 import type { MetaView } from './meta-view';
 
@@ -21,6 +22,10 @@ export interface ExportHeader {
   readonly generation: bigint;
   readonly createdRealtimeNs: bigint;
   readonly heartbeatIntervalMs: number;
+  /** H.273 matrix of the frames (spec 3.3): BT.601 for v1 files and unknown codes. */
+  readonly colorMatrix: 'bt709' | 'bt601';
+  /** Limited unless the file says full (v1 files: limited). */
+  readonly colorRange: 'limited' | 'full';
 }
 
 /** The status block, read consistently under status_seq. */
@@ -32,14 +37,32 @@ export interface ExportStatusBlock {
   readonly droppedTruncated: number;
 }
 
-/** Decodes and validates (format spec section 6). Returns the header or a one-line problem. */
+/**
+ * Decodes and validates a header as a reader must when it attaches (format spec section 7).
+ * Returns the header or a one-line problem naming the field and both values. Reads nothing
+ * outside `metaFileSize` bytes.
+ */
 export function decodeHeader(meta: MetaView, metaFileSize: number, dataFileSize: number): ExportHeader | string {
-  if (metaFileSize < HEADER_SIZE_V1) return `frame.meta is ${metaFileSize} bytes, smaller than the ${HEADER_SIZE_V1}-byte v1 header`;
+  if (metaFileSize < HEADER_SIZE_V1) return `frame.meta is ${metaFileSize} bytes, shorter than the ${HEADER_SIZE_V1}-byte version 1 header`;
+  const version = meta.u32(Header.VERSION);
+  const headerSize = meta.u32(Header.HEADER_SIZE);
+  const slotMetaSize = meta.u32(Header.SLOT_META_SIZE);
+  const slotCount = meta.u32(Header.SLOT_COUNT);
+  const minimumHeader = version >= 2 ? HEADER_SIZE_V2 : HEADER_SIZE_V1;
+  const sizeChecks: Array<[boolean, string]> = [
+    [version >= 1, `version ${version} is not a format version (>= 1)`],
+    [headerSize >= minimumHeader && headerSize % 8 === 0, `header_size ${headerSize} is below ${minimumHeader} (version ${version}) or not a multiple of 8`],
+    [slotMetaSize >= SLOT_META_SIZE_V1 && slotMetaSize % 8 === 0, `slot_meta_size ${slotMetaSize} is below ${SLOT_META_SIZE_V1} or not a multiple of 8`],
+    [slotCount >= 1, `slot_count ${slotCount} < 1`],
+    [metaFileSize >= headerSize + slotCount * slotMetaSize, `frame.meta is ${metaFileSize} bytes, needs ${headerSize + slotCount * slotMetaSize}`],
+  ];
+  for (const [ok, problem] of sizeChecks) if (!ok) return problem;
+  const v2 = version >= 2;
   const header: ExportHeader = {
-    version: meta.u32(Header.VERSION),
-    headerSize: meta.u32(Header.HEADER_SIZE),
-    slotMetaSize: meta.u32(Header.SLOT_META_SIZE),
-    slotCount: meta.u32(Header.SLOT_COUNT),
+    version,
+    headerSize,
+    slotMetaSize,
+    slotCount,
     slotStride: meta.u32(Header.SLOT_STRIDE),
     width: meta.u32(Header.WIDTH),
     height: meta.u32(Header.HEIGHT),
@@ -52,28 +75,34 @@ export function decodeHeader(meta: MetaView, metaFileSize: number, dataFileSize:
     generation: meta.u64BigInt(Header.GENERATION),
     createdRealtimeNs: meta.u64BigInt(Header.CREATED_REALTIME_NS),
     heartbeatIntervalMs: meta.u32(Header.HEARTBEAT_INTERVAL_MS),
+    colorMatrix: v2 && meta.u32(Header.COLOR_MATRIX) === ColorMatrix.BT709 ? 'bt709' : 'bt601',
+    colorRange: v2 && meta.u32(Header.COLOR_RANGE) === ColorRange.FULL ? 'full' : 'limited',
   };
   const pixelFormat = meta.u32(Header.PIXEL_FORMAT);
+  const { width, height, yStride, uvStride, frameSize, slotStride } = header;
+  const expectedFrameSize = yStride * height + uvStride * (height / 2);
   const checks: Array<[boolean, string]> = [
-    [header.version >= FORMAT_VERSION, `version ${header.version} is older than ${FORMAT_VERSION}`],
-    [header.headerSize >= HEADER_SIZE_V1 && header.headerSize % 4 === 0, `header_size ${header.headerSize} is below ${HEADER_SIZE_V1} or not a multiple of 4`],
-    [header.slotMetaSize >= SLOT_META_SIZE_V1 && header.slotMetaSize % 4 === 0, `slot_meta_size ${header.slotMetaSize} is below ${SLOT_META_SIZE_V1} or not a multiple of 4`],
+    [header.generation !== 0n, 'generation is 0 (a writer never publishes generation 0)'],
     [pixelFormat === PIXEL_FORMAT_NV12, `pixel_format 0x${pixelFormat.toString(16)} is not NV12 (0x${PIXEL_FORMAT_NV12.toString(16)})`],
-    [header.width > 0 && header.width % 2 === 0 && header.height > 0 && header.height % 2 === 0,
-      `geometry ${header.width}x${header.height} is not even and non-zero`],
-    [header.yStride >= header.width && header.uvStride >= header.width, `strides ${header.yStride}/${header.uvStride} < width ${header.width}`],
-    [header.frameSize === header.yStride * header.height + header.uvStride * (header.height / 2),
-      `frame_size ${header.frameSize} != y_stride*height + uv_stride*height/2 (${header.yStride * header.height + header.uvStride * (header.height / 2)})`],
-    [header.uvOffset === header.yStride * header.height, `uv_offset ${header.uvOffset} != y_stride*height`],
-    [header.slotCount >= 1, `slot_count ${header.slotCount} < 1`],
-    [header.slotStride >= header.frameSize && header.slotStride % SLOT_ALIGNMENT === 0,
-      `slot_stride ${header.slotStride} is below frame_size ${header.frameSize} or not a multiple of ${SLOT_ALIGNMENT}`],
-    [metaFileSize >= header.headerSize + header.slotCount * header.slotMetaSize,
-      `frame.meta is ${metaFileSize} bytes, needs ${header.headerSize + header.slotCount * header.slotMetaSize}`],
-    [dataFileSize >= header.slotCount * header.slotStride,
-      `frame.data is ${dataFileSize} bytes, needs ${header.slotCount * header.slotStride}`],
+    [width > 0 && width % 2 === 0 && height > 0 && height % 2 === 0, `geometry ${width}x${height} is not even and non-zero`],
+    [yStride >= width, `y_stride ${yStride} < width ${width}`],
+    [uvStride >= width, `uv_stride ${uvStride} < width ${width}`],
+    [header.uvOffset === yStride * height, `uv_offset ${header.uvOffset} != y_stride*height (${yStride * height})`],
+    [frameSize === expectedFrameSize, `frame_size ${frameSize} != y_stride*height + uv_stride*height/2 (${expectedFrameSize})`],
+    [slotStride >= frameSize && slotStride % SLOT_ALIGNMENT === 0,
+      `slot_stride ${slotStride} is below frame_size ${frameSize} or not a multiple of ${SLOT_ALIGNMENT}`],
+    [dataFileSize >= slotCount * slotStride, `frame.data is ${dataFileSize} bytes, needs ${slotCount * slotStride}`],
   ];
   for (const [ok, problem] of checks) if (!ok) return problem;
+  for (let index = 0; index < slotCount; index++) {
+    const record = slotRecordOffset(headerSize, slotMetaSize, index);
+    const slotIndex = meta.u32(record + Slot.INDEX);
+    const dataOffset = meta.u64Number(record + Slot.DATA_OFFSET);
+    if (slotIndex !== index) return `slot record ${index}: slot_index ${slotIndex} != ${index} (not this format's slot table)`;
+    if (dataOffset % SLOT_ALIGNMENT !== 0 || dataOffset + frameSize > dataFileSize) {
+      return `slot record ${index}: data_offset ${dataOffset} is not page-aligned or + frame_size ${frameSize} exceeds frame.data (${dataFileSize} bytes)`;
+    }
+  }
   return header;
 }
 

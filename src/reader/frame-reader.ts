@@ -4,21 +4,22 @@ import { cameraIdProblem } from '../config/camera-id';
 import { CONFIG_DEFAULTS, type FfiBackend } from '../config/frame-export-config';
 import type { LibC } from '../ffi/libc';
 import { loadLibC } from '../ffi/load-libc';
-import { DATA_FILE_NAME, HEARTBEAT_STALE_MS, Header, META_FILE_NAME, WriterState } from '../layout/frame-export-layout';
+import { DATA_FILE_NAME, Header, META_FILE_NAME, POLL_MS, WAIT_RECHECK_MS, WriterState } from '../layout/frame-export-layout';
 import type { Frame } from '../meta/frame-meta';
 import { decodeHeader, readStatusBlock, type ExportHeader, type ExportStatusBlock } from '../meta/meta-decoder';
 import { MetaView } from '../meta/meta-view';
-import { SlotReader } from './slot-reader';
+import { monotonicNs, statusOfState, writerDeathReason, type ExportStatus } from '../status/export-status';
+import { SlotReader, type SlotRead } from './slot-reader';
 
-/** What a reader knows about its camera's export (format spec section 5.3). */
-export type ExportStatus = 'live' | 'not-present' | 'writer-dead' | 'restarted' | 'invalid';
+export type { ExportStatus } from '../status/export-status';
+export type { SlotRead } from './slot-reader';
 
 export interface FrameReaderOptions {
   /** Export dir; default AI_FRAME_EXPORT_DIR or /dev/shm/vas. */
   readonly dir?: string;
   /** libc binding; default AI_FRAME_EXPORT_FFI or koffi. */
   readonly ffi?: FfiBackend;
-  /** How often latest() re-checks liveness and restarts, in ms (default 100). */
+  /** How often reads re-evaluate status (path, liveness), in ms (default POLL_MS, 100). */
   readonly recheckMs?: number;
 }
 
@@ -46,27 +47,22 @@ interface Mapping {
   readonly slots: SlotReader;
 }
 
-let ownPidNamespace: number | undefined;
-
-function pidNamespace(): number {
-  if (ownPidNamespace === undefined) {
-    try {
-      ownPidNamespace = fs.statSync('/proc/self/ns/pid').ino;
-    } catch {
-      ownPidNamespace = 0;
-    }
-  }
-  return ownPidNamespace;
-}
-
-function monotonicNs(): bigint {
-  return process.hrtime.bigint();
-}
+/** What the wait loop does next (format spec 5.4). */
+type WaitStep =
+  | { readonly kind: 'frame'; readonly frame: Frame }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'futex'; readonly address: number; readonly expected: number; readonly ms: number }
+  | { readonly kind: 'sleep'; readonly ms: number };
 
 /**
  * Reads one camera's export, read-only: it opens the files O_RDONLY, maps them PROT_READ and
- * never writes, locks or signals anything. Opening never fails because the export is absent;
- * the reader attaches when it appears and re-attaches after a restart.
+ * never writes, locks or signals anything (FUTEX_WAIT only reads the futex word). Opening
+ * never fails because the export is absent; the reader attaches when it appears and
+ * re-attaches after a restart. Status follows format spec section 6, through the one rule set
+ * in src/status/export-status.ts.
+ *
+ * Threads: `waitNext` blocks the calling thread (use it in a worker thread); `frames()` waits on
+ * a native thread of the libc binding and keeps the calling event loop free.
  */
 export class FrameReader {
   private mapping: Mapping | null = null;
@@ -74,7 +70,13 @@ export class FrameReader {
   private restartPending = false;
   private lastCheckMs = -Infinity;
   private knownGeneration: bigint | null = null;
-  private statusUnreadableSinceMs: number | null = null;
+  private busySinceMs: number | null = null;
+  /** The last frame returned, for "newer" (spec 5.2): generation and id. */
+  private returnedGeneration: bigint | null = null;
+  private returnedFrameId = 0;
+  private closed = false;
+  private readonly timespec = new Int32Array(4);
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   /** Why the export was refused, when status() is 'invalid'. */
   problem: string | null = null;
 
@@ -85,13 +87,17 @@ export class FrameReader {
     private readonly recheckMs: number,
   ) {}
 
-  /** Throws only for an invalid camera id. */
+  /** Throws only for an invalid camera id, or on a CPU other than x86-64 (spec 5.3). */
   static open(cameraId: string, options: FrameReaderOptions = {}): FrameReader {
+    if (process.arch !== 'x64') {
+      throw new Error(`the TypeScript frame reader needs an x86-64 CPU (this is ${process.arch}): JavaScript atomics do not ` +
+        'order the frame bytes around the sequence counters here, so it could return torn frames; use the C reader');
+    }
     const problem = cameraIdProblem(cameraId);
     if (problem !== null) throw new Error(problem);
     const dir = options.dir ?? (process.env.AI_FRAME_EXPORT_DIR || CONFIG_DEFAULTS.exportDir);
     const ffi = options.ffi ?? (process.env.AI_FRAME_EXPORT_FFI === 'ffi-rs' ? 'ffi-rs' : 'koffi');
-    const reader = new FrameReader(cameraId, dir, loadLibC(ffi), options.recheckMs ?? 100);
+    const reader = new FrameReader(cameraId, dir, loadLibC(ffi), options.recheckMs ?? POLL_MS);
     reader.check();
     return reader;
   }
@@ -105,28 +111,86 @@ export class FrameReader {
     return this.mapping?.slots.skipped ?? 0;
   }
 
-  /** Re-checks now; 'restarted' is reported once after attaching to a new generation. */
+  /** The numbers of the frame the last successful `readInto` copied (rewritten in place). */
+  get lastRead(): Readonly<SlotRead> | null {
+    return this.mapping?.slots.lastRead ?? null;
+  }
+
+  /** Re-evaluates now (spec 6.1); 'restarted' is reported once after attaching to a new generation. */
   status(): ExportStatus {
     this.check();
-    if (this.restartPending && this.lastStatus === 'live') {
+    if (this.restartPending && (this.lastStatus === 'live' || this.lastStatus === 'idle')) {
       this.restartPending = false;
       return 'restarted';
     }
     return this.lastStatus;
   }
 
-  /** The latest valid frame, or null (no frame yet, not live, or every try was discarded). */
+  /** The latest valid frame, or null (no frame yet, not readable now, or every try was discarded). */
   latest(): Frame | null {
     this.checkIfDue();
-    if (this.lastStatus !== 'live' || this.mapping === null) return null;
-    return this.mapping.slots.latest();
+    const mapping = this.readableMapping();
+    if (mapping === null) return null;
+    const frame = mapping.slots.latest();
+    if (frame !== null) this.remember(frame.meta.generation, frame.meta.frameId);
+    return frame;
   }
 
-  /** The published latest frame id (0: none yet, or not live); cheap, for polling. */
+  /**
+   * Copies the latest valid frame into `target` (at least frame_size bytes) and returns its id,
+   * or 0. Allocates nothing per frame; the frame's numbers are in `lastRead`, its geometry in
+   * `header()`.
+   */
+  readInto(target: Uint8Array): number {
+    this.checkIfDue();
+    const mapping = this.readableMapping();
+    if (mapping === null) return 0;
+    const frameId = mapping.slots.readInto(target);
+    if (frameId !== 0) this.remember(mapping.slots.header.generation, frameId);
+    return frameId;
+  }
+
+  /** The published latest frame id (0: none yet, or not readable); cheap, for polling. */
   latestFrameId(): number {
     this.checkIfDue();
-    if (this.lastStatus !== 'live' || this.mapping === null) return 0;
-    return this.mapping.slots.latestFrameId();
+    return this.readableMapping()?.slots.latestFrameId() ?? 0;
+  }
+
+  /** The attached export's header (geometry, colour), or null. */
+  header(): ExportHeader | null {
+    return this.mapping?.slots.header ?? null;
+  }
+
+  /**
+   * Blocks the calling thread until a frame newer than the last one returned is committed, or
+   * `timeoutMs` passes (null). Waits with FUTEX_WAIT on the export's futex word (no polling);
+   * polls only where there is nothing to wait on (spec 5.4). For worker threads: on the main
+   * thread it stalls the event loop, use `frames()` there.
+   */
+  waitNext(timeoutMs: number): Frame | null {
+    const deadline = this.nowMs() + Math.max(0, timeoutMs);
+    for (;;) {
+      const step = this.nextStep(deadline);
+      if (step.kind === 'frame') return step.frame;
+      if (step.kind === 'timeout') return null;
+      if (step.kind === 'futex') this.libc.futexWait(step.address, step.expected, step.ms);
+      else Atomics.wait(this.sleeper, 0, 0, step.ms);
+    }
+  }
+
+  /**
+   * Every new frame as it is committed (the latest one when the consumer is slower: frames in
+   * between are skipped, never queued), until the reader is closed or the loop is left:
+   *   for await (const frame of reader.frames()) { ... }
+   * The wait runs on a native thread of the libc binding, so the event loop stays free.
+   */
+  async *frames(): AsyncGenerator<Frame, void, undefined> {
+    while (!this.closed) {
+      const step = this.nextStep(this.nowMs() + WAIT_RECHECK_MS);
+      if (step.kind === 'frame') yield step.frame;
+      else if (step.kind === 'futex') await this.libc.futexWaitAsync(step.address, step.expected, step.ms);
+      else if (step.kind === 'sleep') await new Promise((resolve) => setTimeout(resolve, step.ms));
+    }
   }
 
   /** Header and counters of the attached export, or null. */
@@ -136,33 +200,81 @@ export class FrameReader {
     if (mapping === null) return null;
     const status = readStatusBlock(mapping.meta);
     if (status === null) return null;
+    const header = mapping.slots.header;
+    const now = monotonicNs();
     return {
-      header: mapping.slots.header,
+      header,
       status,
       state: mapping.meta.loadU32(Header.STATE),
-      writerAlive: this.writerAlive(mapping.slots.header, status),
-      heartbeatAgeMs: Number(monotonicNs() - status.heartbeatNs) / 1e6,
+      writerAlive: writerDeathReason(header, status, now, 0) === null,
+      heartbeatAgeMs: Number(now - status.heartbeatNs) / 1e6,
     };
   }
 
   close(): void {
+    this.closed = true;
     this.detach();
     this.lastStatus = 'not-present';
   }
 
-  private checkIfDue(): void {
-    if (performance.now() - this.lastCheckMs >= this.recheckMs) this.check();
+  /** One turn of spec 5.4's wait loop. */
+  private nextStep(deadlineMs: number): WaitStep {
+    this.checkIfDue();
+    const mapping = this.readableMapping();
+    const waitable = mapping !== null && mapping.slots.header.version >= 2;
+    // The futex word is read BEFORE looking for a frame: a commit after the look changes it, so
+    // FUTEX_WAIT returns at once instead of sleeping through that frame (no lost wake-up).
+    const expected = waitable ? mapping.meta.loadU32(Header.NOTIFY_SEQ) : 0;
+    if (mapping !== null) {
+      const frame = mapping.slots.latest();
+      if (frame !== null && this.isNewer(frame.meta.generation, frame.meta.frameId)) {
+        this.remember(frame.meta.generation, frame.meta.frameId);
+        return { kind: 'frame', frame };
+      }
+    }
+    const left = deadlineMs - this.nowMs();
+    if (left <= 0) return { kind: 'timeout' };
+    if (waitable) {
+      // A dead writer wakes nobody and a new generation is another futex word: look again at
+      // least every WAIT_RECHECK_MS, and at the next status check.
+      return { kind: 'futex', address: mapping.metaAddress + Header.NOTIFY_SEQ, expected, ms: Math.min(left, WAIT_RECHECK_MS, this.recheckMs) };
+    }
+    return { kind: 'sleep', ms: Math.min(left, POLL_MS) };
   }
 
+  private readableMapping(): Mapping | null {
+    const status = this.lastStatus;
+    return status === 'live' || status === 'idle' ? this.mapping : null;
+  }
+
+  private isNewer(generation: bigint, frameId: number): boolean {
+    return generation !== this.returnedGeneration || frameId > this.returnedFrameId;
+  }
+
+  private remember(generation: bigint, frameId: number): void {
+    this.returnedGeneration = generation;
+    this.returnedFrameId = frameId;
+  }
+
+  /** CLOCK_MONOTONIC in ms, read into a preallocated timespec (performance.now() allocates). */
+  private nowMs(): number {
+    this.libc.clockMonotonic(this.timespec);
+    return ((this.timespec[0]! >>> 0) + this.timespec[1]! * 4294967296) * 1000 + (this.timespec[2]! >>> 0) / 1e6;
+  }
+
+  private checkIfDue(): void {
+    if (this.nowMs() - this.lastCheckMs >= this.recheckMs) this.check();
+  }
+
+  /** Format spec 6.1, steps 1 to 7 (the restart report of step 5 is status()'s). */
   private check(): void {
-    this.lastCheckMs = performance.now();
+    this.lastCheckMs = this.nowMs();
+    // 1. Path.
     let dirStat: fs.Stats | null;
     try {
       dirStat = this.statCameraDir();
     } catch (error) {
-      this.detach();
-      this.problem = `camera ${this.cameraId}: cannot look at ${this.cameraDir}: ${(error as Error).message}`;
-      this.lastStatus = 'invalid';
+      this.refuse(permissionDenied(error) ? 'permission denied (is this user in AI_FRAME_EXPORT_GROUP?)' : `cannot look at it: ${errorText(error)}`);
       return;
     }
     if (dirStat === null) {
@@ -171,46 +283,42 @@ export class FrameReader {
       return;
     }
     if (!dirStat.isDirectory()) {
-      this.detach();
-      this.problem = `camera ${this.cameraId}: ${this.cameraDir} is not a directory (a symbolic link or a file): refusing it`;
-      this.lastStatus = 'invalid';
+      this.refuse('it is not a directory (a symbolic link or a file): refusing it');
       return;
     }
+    // 2. Attach, by directory inode.
     if (this.mapping === null || this.mapping.dirIno !== dirStat.ino || this.mapping.dirDev !== dirStat.dev) {
       this.detach();
       if (!this.attach()) return;
     }
     const mapping = this.mapping!;
-    const state = mapping.meta.loadU32(Header.STATE);
-    if (state === WriterState.STOPPED) {
-      this.lastStatus = 'not-present';
+    // 3. State.
+    const byState = statusOfState(mapping.meta.loadU32(Header.STATE));
+    if (byState !== null) {
+      this.problem = byState.reason === null ? null : `camera ${this.cameraId}: ${byState.reason}`;
+      this.lastStatus = byState.status;
       return;
     }
-    if (state !== WriterState.LIVE) {
-      this.problem = `camera ${this.cameraId}: state ${state} is neither LIVE (1) nor STOPPED (2)`;
-      this.lastStatus = 'invalid';
-      return;
-    }
+    // 4. Liveness (spec 6.3).
     const status = readStatusBlock(mapping.meta);
-    if (status === null) {
-      // status_seq stuck odd: a writer that died inside a publish. Judged like a stale heartbeat.
-      this.statusUnreadableSinceMs ??= this.lastCheckMs;
-      this.lastStatus = this.lastCheckMs - this.statusUnreadableSinceMs > HEARTBEAT_STALE_MS ? 'writer-dead' : this.lastStatus;
+    if (status === null) this.busySinceMs ??= this.lastCheckMs;
+    else this.busySinceMs = null;
+    const busyForMs = this.busySinceMs === null ? 0 : this.lastCheckMs - this.busySinceMs;
+    const death = writerDeathReason(mapping.slots.header, status, monotonicNs(), busyForMs);
+    if (death !== null) {
+      this.problem = `camera ${this.cameraId}: ${death}`;
+      this.lastStatus = 'writer-dead';
       return;
     }
-    this.statusUnreadableSinceMs = null;
-    this.lastStatus = this.writerAlive(mapping.slots.header, status) ? 'live' : 'writer-dead';
+    // 6, 7. Idle or live (5, the one-time 'restarted', is reported by status()).
+    this.problem = null;
+    this.lastStatus = mapping.meta.loadU32(Header.STATE) === WriterState.IDLE ? 'idle' : 'live';
   }
 
-  private writerAlive(header: ExportHeader, status: ExportStatusBlock): boolean {
-    if (header.writerPid > 0 && header.writerPidns !== 0 && header.writerPidns === pidNamespace()) {
-      try {
-        process.kill(header.writerPid, 0);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-      }
-    }
-    return Number(monotonicNs() - status.heartbeatNs) / 1e6 <= HEARTBEAT_STALE_MS;
+  private refuse(reason: string): void {
+    this.detach();
+    this.problem = `camera ${this.cameraId}: ${this.cameraDir}: ${reason}`;
+    this.lastStatus = 'invalid';
   }
 
   /** null when absent; throws for anything else (permission denied, say). */
@@ -224,7 +332,7 @@ export class FrameReader {
     }
   }
 
-  /** Opens both files from one directory inode (spec section 1) and maps them read-only. */
+  /** Opens both files from one directory inode (spec section 1), maps them read-only, validates (spec 7). */
   private attach(): boolean {
     let dirFd = -1;
     const fds: number[] = [];
@@ -251,6 +359,7 @@ export class FrameReader {
       this.mapping = { dirDev, dirIno, metaFd, dataFd, metaAddress, dataAddress, metaSize, dataSize, meta, slots };
       if (this.knownGeneration !== null && this.knownGeneration !== header.generation) this.restartPending = true;
       this.knownGeneration = header.generation;
+      this.busySinceMs = null;
       this.problem = null;
       return true;
     } catch (error) {
@@ -259,9 +368,12 @@ export class FrameReader {
       if (error instanceof InvalidExport) {
         this.problem = `camera ${this.cameraId}: ${error.message}`;
         this.lastStatus = 'invalid';
+      } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.problem = null;
+        this.lastStatus = 'not-present';
       } else {
-        this.lastStatus = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-present' : 'invalid';
-        this.problem = this.lastStatus === 'invalid' ? `camera ${this.cameraId}: cannot open ${this.cameraDir}: ${(error as Error).message}` : null;
+        this.problem = `camera ${this.cameraId}: ${this.cameraDir}: ${permissionDenied(error) ? 'permission denied (is this user in AI_FRAME_EXPORT_GROUP?)' : `cannot open it: ${errorText(error)}`}`;
+        this.lastStatus = 'invalid';
       }
       return false;
     } finally {
@@ -281,3 +393,13 @@ export class FrameReader {
 }
 
 class InvalidExport extends Error {}
+
+function permissionDenied(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+function errorText(error: unknown): string {
+  const err = error as NodeJS.ErrnoException;
+  return err?.code !== undefined ? `${err.code} (${err.syscall ?? 'syscall'})` : String(err?.message ?? error);
+}

@@ -1,6 +1,7 @@
 import { Header, Slot, slotRecordOffset, type ExportLayout } from '../layout/frame-export-layout';
 import type { FrameClock } from '../clock/frame-clock';
 import type { MetaView } from '../meta/meta-view';
+import type { CommitWaker } from './futex-waker';
 
 const SLOT_SEQ = Slot.SEQ >>> 2;
 const SLOT_FRAME_ID = Slot.FRAME_ID >>> 2;
@@ -13,16 +14,20 @@ const HEARTBEAT = Header.HEARTBEAT_NS >>> 2;
 const WRITTEN = Header.FRAMES_WRITTEN >>> 2;
 const DROPPED_SIZE = Header.DROPPED_SIZE_MISMATCH >>> 2;
 const DROPPED_TRUNCATED = Header.DROPPED_TRUNCATED >>> 2;
+const NOTIFY_SEQ = Header.NOTIFY_SEQ >>> 2;
+const STATE = Header.STATE >>> 2;
 const TWO_32 = 4294967296;
 
 /**
  * The single writer of one export's ring (Phase 1), over the export's memory (Phase 2).
  *
  * Protocol (docs/frame-export-format.md section 5.1), per frame:
- *   slot.seq odd -> bytes -> slot fields -> slot.seq even -> status block under status_seq.
- * Atomics.store is sequentially consistent: a full barrier on x86-64 (xchg) and a
- * release store with barriers on arm64, so it provides the fence_w the protocol needs on
- * both sides of the copy. Fields inside a seqlock are plain stores.
+ *   slot.seq odd -> bytes -> slot fields -> slot.seq even -> status block under status_seq
+ *   -> notify_seq + 1 -> FUTEX_WAKE (never waits).
+ * Atomics.store is sequentially consistent: on x86-64 (xchg) the plain stores around it stay in
+ * program order (TSO), which is the fence_w the protocol needs on both sides of the copy. That
+ * holds on x86-64 only: on arm64 V8's stlr does not order the plain frame-byte stores, which is
+ * why the plugin refuses to start there (spec 5.3). Fields inside a seqlock are plain stores.
  *
  * Only one thread writes a ring at a time. Ownership moves between threads (main thread for
  * onFrame, the tap thread for the FFmpeg pipe) by message passing; a new owner builds its own
@@ -48,6 +53,7 @@ export class FrameRing {
     private readonly data: Uint8Array,
     readonly layout: ExportLayout,
     private readonly clock: FrameClock,
+    private readonly waker: CommitWaker,
   ) {
     this.i32 = meta.i32;
     this.slotCount = layout.slotCount;
@@ -61,7 +67,10 @@ export class FrameRing {
     this.framesWritten = meta.u64Number(Header.FRAMES_WRITTEN);
     this.droppedSizeMismatch = meta.u64Number(Header.DROPPED_SIZE_MISMATCH);
     this.droppedTruncated = meta.u64Number(Header.DROPPED_TRUNCATED);
-    this.statusSeq = meta.loadU32(Header.STATUS_SEQ);
+    // A previous owner that died inside an update (a terminated tap thread) left a seq odd: the
+    // next update must still go odd -> even, so start from the next even value.
+    const statusSeq = meta.loadU32(Header.STATUS_SEQ);
+    this.statusSeq = (statusSeq + (statusSeq & 1)) | 0;
   }
 
   /** One whole frame, copied once into its slot. False (and counted) if its size is wrong. */
@@ -84,8 +93,9 @@ export class FrameRing {
   beginFrame(): number {
     const slot = (this.latestFrameId % this.slotCount);
     const seqIndex = this.slotBase[slot]! + SLOT_SEQ;
-    // The seq is ours alone; an odd value is what readers must see before any new byte.
-    this.openSeq = (Atomics.load(this.i32, seqIndex) + 1) | 0;
+    // The seq is ours alone; an odd value is what readers must see before any new byte. `| 1`:
+    // a slot left odd by a previous owner that died mid-frame goes to the next odd value.
+    this.openSeq = (Atomics.load(this.i32, seqIndex) + 1) | 1;
     Atomics.store(this.i32, seqIndex, this.openSeq);
     this.openSlot = slot;
     return slot;
@@ -107,6 +117,7 @@ export class FrameRing {
     this.latestFrameId = frameId;
     this.framesWritten++;
     this.publishStatus(base + SLOT_TIMESTAMP);
+    this.notify();
   }
 
   /**
@@ -132,6 +143,18 @@ export class FrameRing {
   /** A sign of life without a frame. */
   heartbeat(): void {
     this.publishStatus();
+  }
+
+  /** LIVE, IDLE or STOPPED; waiting readers wake to re-evaluate status. */
+  setState(state: number): void {
+    Atomics.store(this.i32, STATE, state);
+    this.notify();
+  }
+
+  /** notify_seq + 1, then FUTEX_WAKE: after the status block, so a woken reader finds the frame. */
+  private notify(): void {
+    Atomics.add(this.i32, NOTIFY_SEQ, 1);
+    this.waker.wake();
   }
 
   /**

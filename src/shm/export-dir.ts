@@ -2,55 +2,54 @@ import * as fs from 'node:fs';
 import { ExportError } from './export-memory';
 
 /**
- * The export directory must be ours: a real directory (not a symbolic link) owned by this
- * process's user. /dev/shm is world-writable; anyone could plant /dev/shm/vas first.
- * Created 0750 when missing; an existing one is set to 0750 (and the export group).
- * Returns nothing; throws ExportError with the reason.
+ * The export directory must be VAS's own (format spec section 1): a real directory (not a
+ * symbolic link) owned by this process's user, not world-writable and without the sticky bit.
+ * A shared directory (/dev/shm itself, /tmp, a dir other programs use) is refused, never
+ * adapted: the plugin changes the mode, owner or group only of a directory it creates (0750,
+ * and the export group). Throws ExportError with one line naming the path, what it found and
+ * what is required.
  */
 export function ensureExportDir(dir: string, gid: number | null): void {
-  let stat = lstatOrNull(dir);
-  if (stat === null) {
-    try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
-      fs.chmodSync(dir, 0o750);
-      if (gid !== null) fs.chownSync(dir, process.getuid!(), gid);
-    } catch (error) {
-      throw new ExportError(`cannot create export dir ${dir}: ${describe(error)}`);
-    }
-    stat = lstatOrNull(dir);
+  if (lstatOrNull(dir) === null) {
+    createExportDir(dir, gid);
+    return;
   }
-  if (stat === null) throw new ExportError(`export dir ${dir} vanished while it was being created`);
-  if (stat.isSymbolicLink()) {
-    throw new ExportError(`export dir ${dir} is a symbolic link: refusing it (point AI_FRAME_EXPORT_DIR at a real directory)`);
-  }
-  if (!stat.isDirectory()) throw new ExportError(`export dir ${dir} is not a directory`);
-  const uid = process.getuid!();
-  if (stat.uid !== uid) {
-    throw new ExportError(`export dir ${dir} is owned by uid ${stat.uid}, not by this process (uid ${uid}): refusing it`);
-  }
-  enforceModeAndGroup(dir, uid, gid);
-}
-
-/**
- * An export dir that already existed (an earlier run, a mount point) gets the documented mode
- * and group as well: group- or world-writable, anyone could plant a fake export for readers;
- * without the group, AI_FRAME_EXPORT_GROUP would silently not apply to it. Done through a
- * descriptor opened O_NOFOLLOW, so a swap after the checks above cannot redirect it.
- */
-function enforceModeAndGroup(dir: string, uid: number, gid: number | null): void {
   const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
   let fd = -1;
+  let stat: fs.Stats;
   try {
     fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    const stat = fs.fstatSync(fd);
-    if (stat.uid !== uid) throw new ExportError(`export dir ${dir} changed owner while it was being checked: refusing it`);
-    if ((stat.mode & 0o7777) !== 0o750) fs.fchmodSync(fd, 0o750);
-    if (gid !== null && stat.gid !== gid) fs.fchownSync(fd, uid, gid);
+    stat = fs.fstatSync(fd);
   } catch (error) {
-    if (error instanceof ExportError) throw error;
-    throw new ExportError(`cannot give export dir ${dir} mode 0750${gid === null ? '' : ` and group ${gid}`}: ${describe(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new ExportError(`export dir ${dir} is a symbolic link: refusing it (point AI_FRAME_EXPORT_DIR at a real directory)`);
+    if (code === 'ENOTDIR') throw new ExportError(`export dir ${dir} is not a directory: refusing it`);
+    throw new ExportError(`cannot open export dir ${dir}: ${describe(error)}`);
   } finally {
     if (fd >= 0) fs.closeSync(fd);
+  }
+  const uid = process.getuid!();
+  const mode = stat.mode & 0o7777;
+  const found = `owner uid ${stat.uid}, mode ${mode.toString(8).padStart(4, '0')}`;
+  const required = `it must be a directory owned by uid ${uid}, not world-writable and without the sticky bit; ` +
+    'point AI_FRAME_EXPORT_DIR at a dedicated directory such as /dev/shm/vas (created if missing)';
+  if (stat.uid !== uid || (mode & 0o002) !== 0 || (mode & 0o1000) !== 0) {
+    throw new ExportError(`export dir ${dir} (${found}) is not VAS's own: ${required}; it is left untouched and frame export is off`);
+  }
+  if (gid !== null && stat.gid !== gid) {
+    throw new ExportError(`export dir ${dir} has group ${stat.gid} but AI_FRAME_EXPORT_GROUP is gid ${gid}: ` +
+      `the plugin changes only directories it creates; chgrp ${gid} it (with mode 0750) or remove it`);
+  }
+}
+
+function createExportDir(dir: string, gid: number | null): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
+    // Ours from here on: the documented mode whatever the umask, and the export group.
+    fs.chmodSync(dir, 0o750);
+    if (gid !== null) fs.chownSync(dir, process.getuid!(), gid);
+  } catch (error) {
+    throw new ExportError(`cannot create export dir ${dir}: ${describe(error)}`);
   }
 }
 
@@ -66,17 +65,6 @@ export function lstatOrNull(path: string): fs.Stats | null {
 export function describe(error: unknown): string {
   const err = error as NodeJS.ErrnoException;
   return err.code !== undefined ? `${err.code} (${err.syscall ?? 'syscall'})` : String(err?.message ?? error);
-}
-
-/** True if a process with this pid exists (EPERM: exists, not ours). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Numeric gid of a group given by name or number; null if the name is unknown. */

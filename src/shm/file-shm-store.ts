@@ -2,18 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { DATA_FILE_NAME, Header, META_FILE_NAME, SLOT_ALIGNMENT, WriterState, roundUp, type ExportLayout } from '../layout/frame-export-layout';
+import { DATA_FILE_NAME, META_FILE_NAME, SLOT_ALIGNMENT, roundUp, type ExportLayout } from '../layout/frame-export-layout';
 import type { FrameExportConfig } from '../config/frame-export-config';
 import type { LibC } from '../ffi/libc';
 import { TOKENS } from '../tokens';
 import { ExportError, type ExportMemory, type SharedMemoryStore } from './export-memory';
-import { describe, ensureExportDir, lstatOrNull, pidAlive, resolveGroup } from './export-dir';
+import { abandonedTemporaryReason, inspectCameraDir, removeExportDir, TEMPORARY_NAME } from '../status/export-inspection';
+import { describe, ensureExportDir, resolveGroup } from './export-dir';
 
-const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY } = fs.constants;
+const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const FILE_MODE = 0o640;
 const DIR_MODE = 0o750;
-/** `.tmp-<camera_id>-<pid>-<8 hex>`: a directory being built, not yet published. */
-const TEMPORARY_NAME = /^\.tmp-(.+)-([0-9]+)-[0-9a-f]{8}$/;
 
 interface MappedFile {
   readonly fd: number;
@@ -29,8 +28,9 @@ interface Handles {
 
 /**
  * Exports as files in the export dir (tmpfs), mapped once at creation. Per camera:
- *   1. remove a stale export of the camera (refused if its writer lives) and abandoned
- *   temporaries, 2. check free space, 3. build both files in a private temporary directory
+ *   1. remove a stale export of the camera and its abandoned temporaries, only when they are
+ *   provably this plugin's and their writer is dead (spec 1.1; anything else there refuses the
+ *   camera and stays untouched), 2. check free space, 3. build both files in a private temporary directory
  *   (O_CREAT|O_EXCL|O_NOFOLLOW, 0640, space reserved with posix_fallocate so a later write
  *   can never SIGBUS), 4. map them and let the caller write the header, 5. remove anything
  *   that appeared at the final name meanwhile, 6. rename the directory into place: the pair
@@ -170,44 +170,29 @@ export class FileShmStore implements SharedMemoryStore {
       `enlarge it (Docker: shm_size) or lower AI_FRAME_BUFFER_CAPACITY or AI_FRAME_WIDTH x AI_FRAME_HEIGHT; export for this camera is off`;
   }
 
-  /** A previous export of this camera: ours to replace unless a live process still writes it. */
+  /**
+   * What is at the camera's path must be a dead export of this format, or nothing (spec 1.1).
+   * A live writer's export, a file, a link or a directory with anything else in it is left
+   * exactly as it is and this camera's export is refused.
+   */
   private removeStale(cameraId: string, final: string): void {
-    const stat = lstatOrNull(final);
-    if (stat === null) return;
-    if (stat.isDirectory()) {
-      const owner = this.liveWriterOf(final);
-      if (owner !== null) throw new ExportError(`camera ${cameraId} is already exported by live process ${owner} in ${final}`);
-      fs.rmSync(final, { recursive: true, force: true });
-    } else {
-      fs.unlinkSync(final);
+    const found = inspectCameraDir(final);
+    if (found.kind === 'absent') return;
+    if (found.kind === 'foreign') {
+      throw new ExportError(`camera ${cameraId}: ${found.reason}; it is not an export of this plugin, so it is left untouched and this camera's export is off`);
     }
+    if (found.deathReason === null) {
+      throw new ExportError(`camera ${cameraId} is already exported by live process ${found.header.writerPid} in ${final}; this camera's export is off`);
+    }
+    removeExportDir(final);
   }
 
-  /** The pid of another live process still writing that export, else null. */
-  private liveWriterOf(dir: string): number | null {
-    let fd: number;
-    try {
-      fd = fs.openSync(path.join(dir, META_FILE_NAME), O_RDONLY | O_NOFOLLOW);
-    } catch {
-      return null;
-    }
-    try {
-      const header = Buffer.alloc(Header.STATE + 4);
-      if (fs.readSync(fd, header, 0, header.length, 0) < header.length) return null;
-      const pid = header.readUInt32LE(Header.WRITER_PID);
-      const live = header.readUInt32LE(Header.STATE) === WriterState.LIVE;
-      return live && pid !== process.pid && pidAlive(pid) ? pid : null;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  /** Temporary directories left by a writer that died while creating an export. */
+  /** Temporary directories left by a writer of this camera that died while creating its export. */
   private removeAbandonedTemporaries(cameraId: string): void {
     for (const name of fs.readdirSync(this.config.exportDir)) {
-      const match = TEMPORARY_NAME.exec(name);
-      if (match === null || match[1] !== cameraId || pidAlive(Number(match[2]))) continue;
-      fs.rmSync(path.join(this.config.exportDir, name), { recursive: true, force: true });
+      if (TEMPORARY_NAME.exec(name)?.[1] !== cameraId) continue;
+      const temporary = path.join(this.config.exportDir, name);
+      if (abandonedTemporaryReason(temporary) !== null) removeExportDir(temporary);
     }
   }
 }

@@ -20,7 +20,8 @@ import { HEARTBEAT_INTERVAL_MS } from '../layout/frame-export-layout';
 import { MetaView } from '../meta/meta-view';
 import { FrameRing } from '../ring/frame-ring';
 import type { TapCommand, TapEvent, TapWorkerData } from './tap-messages';
-import { PipeDrainer } from './pipe-drainer';
+import { PipeDrainer, type DrainResult } from './pipe-drainer';
+import { wakerFor } from '../ring/futex-waker';
 
 const data = workerData as TapWorkerData;
 const libc = loadLibC(data.ffi);
@@ -64,28 +65,53 @@ function rebuildPollSet(): void {
   }
 }
 
+/**
+ * Takes a camera's pipe and memory. Any failure (a mapping view, fcntl) affects this camera only:
+ * its fd is closed (the main thread keeps and drains its own copy) and the main thread hears why.
+ */
 function attach(command: Extract<TapCommand, { type: 'attach' }>): void {
   const { layout } = command;
-  const meta = new MetaView(libc.view(command.metaAddress, layout.metaFileSize));
-  const ring = new FrameRing(meta, new Uint8Array(libc.view(command.dataAddress, layout.dataFileSize)), layout, clock);
-  // Non-blocking on our end only (O_NONBLOCK belongs to this open file description, not to
-  // FFmpeg's write end). A pipe buffer of up to one frame lets FFmpeg write a whole frame
-  // without waiting for this thread.
-  libc.fcntl(command.fd, F_SETFL, libc.fcntl(command.fd, F_GETFL, 0) | O_NONBLOCK);
-  const wanted = Math.min(layout.frameSize, MAX_PIPE_BYTES);
-  const granted = libc.fcntl(command.fd, F_SETPIPE_SZ, wanted);
-  if (granted < wanted) {
-    send({ type: 'warning', message: `camera ${command.cameraId}: could not enlarge the tap pipe to ${wanted} bytes (` +
-      `${granted < 0 ? `errno ${-granted}` : `got ${granted}`}); FFmpeg may wait on it if this thread falls behind` });
+  try {
+    const meta = new MetaView(libc.view(command.metaAddress, layout.metaFileSize));
+    const ring = new FrameRing(meta, new Uint8Array(libc.view(command.dataAddress, layout.dataFileSize)), layout, clock,
+      wakerFor(libc, command.metaAddress));
+    // Non-blocking on our end only (O_NONBLOCK belongs to this open file description, not to
+    // FFmpeg's write end). A pipe buffer of up to one frame lets FFmpeg write a whole frame
+    // without waiting for this thread.
+    const flags = libc.fcntl(command.fd, F_GETFL, 0);
+    if (flags < 0 || libc.fcntl(command.fd, F_SETFL, flags | O_NONBLOCK) < 0) throw new Error(`fcntl(O_NONBLOCK) failed: errno ${-flags}`);
+    const wanted = Math.min(layout.frameSize, MAX_PIPE_BYTES);
+    const granted = libc.fcntl(command.fd, F_SETPIPE_SZ, wanted);
+    if (granted < wanted) {
+      send({ type: 'warning', message: `camera ${command.cameraId}: could not enlarge the tap pipe to ${wanted} bytes (` +
+        `${granted < 0 ? `errno ${-granted}` : `got ${granted}`}); FFmpeg may wait on it if this thread falls behind` });
+    }
+    drainers.push(new PipeDrainer(command.tapId, command.fd, ring, command.dataAddress, libc));
+  } catch (error) {
+    closeQuietly(command.fd);
+    send({ type: 'attach-failed', tapId: command.tapId, reason: describeError(error) });
+    return;
   }
-  drainers.push(new PipeDrainer(command.tapId, command.fd, ring, command.dataAddress, libc));
   rebuildPollSet();
 }
 
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The pipe reached its end: the tap thread's fd goes; the main thread closes its own copy. */
 function remove(index: number): PipeDrainer {
   const [drainer] = drainers.splice(index, 1);
   drainer!.closeFrame();
-  fs.closeSync(drainer!.fd);
+  closeQuietly(drainer!.fd);
   rebuildPollSet();
   return drainer!;
 }
@@ -93,7 +119,7 @@ function remove(index: number): PipeDrainer {
 /** The export is stopped: let go of its memory at once, but keep the pipe drained until EOF. */
 function detach(tapId: number): void {
   drainers.find((drainer) => drainer.tapId === tapId && !drainer.discarding)?.releaseRing();
-  send({ type: 'detached', tapId });
+  send({ type: 'released', tapId, reason: null, pipeClosed: false });
 }
 
 const discardBuffer = Buffer.alloc(1 << 16);
@@ -133,15 +159,27 @@ function drainReady(): void {
     if ((revents & READY) === 0) continue;
     const drainer = drainers[index]!;
     if (drainer.discarding) {
-      if (discardAvailable(drainer.fd) === 'ended') remove(index);
+      if (discardAvailable(drainer.fd) === 'ended') {
+        remove(index);
+        send({ type: 'closed', tapId: drainer.tapId });
+      }
       continue;
     }
-    if (drainer.drain() === 'ended') {
+    let result: DrainResult;
+    try {
+      result = drainer.drain();
+    } catch (error) {
+      // One camera's failure stays that camera's: its ring is let go, its pipe still drained.
+      drainer.releaseRing();
+      send({ type: 'released', tapId: drainer.tapId, reason: `tap failed: ${describeError(error)}; the pipe is drained and discarded`, pipeClosed: false });
+      continue;
+    }
+    if (result === 'ended') {
       remove(index);
       const reason = drainer.truncatedBytes > 0
         ? `stream ended inside a frame (${drainer.truncatedBytes} bytes dropped)`
         : 'stream ended';
-      send({ type: 'ended', tapId: drainer.tapId, reason });
+      send({ type: 'released', tapId: drainer.tapId, reason, pipeClosed: true });
     }
   }
 }
@@ -166,6 +204,7 @@ function run(): void {
     }
     heartbeatIfDue();
   }
+  // Shutdown: every ring is consistent and let go; the main thread drains the pipes from here on.
   while (drainers.length > 0) remove(drainers.length - 1);
 }
 

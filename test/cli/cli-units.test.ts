@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parseArgs, type OptionDefs } from '../../src/cli/args';
 import { formatTable } from '../../src/cli/camera-rows';
 import { CliError, ExitCode, reportError } from '../../src/cli/errors';
-import { nv12ToRgba } from '../../src/cli/nv12';
+import { nv12ToRgb } from '../../src/reader/nv12-to-rgb';
 import { loadDecodeBoundaryHook } from '../../plugin';
 import { quietLogger } from './cli-harness';
 import { countReaders, fileKey, scanMappings } from '../../src/cli/proc-maps';
@@ -52,10 +52,10 @@ describe('vas-frames parts', () => {
     });
   });
 
-  describe('nv12ToRgba (BT.601 limited range)', () => {
+  describe('nv12ToRgb as RGBA (BT.601 limited range)', () => {
     const pixel = (y: number, u: number, v: number): number[] => {
       const frame = new Uint8Array([y, y, y, y, u, v]);
-      return [...nv12ToRgba(frame, { width: 2, height: 2, yStride: 2, uvStride: 2, uvOffset: 4 }).slice(0, 4)];
+      return [...nv12ToRgb(frame, { width: 2, height: 2, strides: [2, 2], uvOffset: 4, colorMatrix: 'bt601', colorRange: 'limited' }, undefined, 4).slice(0, 4)];
     };
 
     it('maps video black, white and the primaries', () => {
@@ -77,14 +77,14 @@ describe('vas-frames parts', () => {
       frame.set([16, 16, 235, 235, 99, 99], 0);
       frame.set([16, 16, 235, 235, 99, 99], 6);
       frame.set([128, 128, 128, 128, 0, 0], 12);
-      const rgba = nv12ToRgba(frame, { width: 4, height: 2, yStride: 6, uvStride: 6, uvOffset: 12 });
+      const rgba = nv12ToRgb(frame, { width: 4, height: 2, strides: [6, 6], uvOffset: 12, colorMatrix: 'bt601', colorRange: 'limited' }, undefined, 4);
       expect([...rgba.slice(0, 4)]).to.deep.equal([0, 0, 0, 255]);
       expect([...rgba.slice(12, 16)]).to.deep.equal([255, 255, 255, 255]);
       expect([...rgba.slice(16 + 8, 16 + 12)]).to.deep.equal([255, 255, 255, 255]);
     });
 
     it('refuses a frame that is too short', () => {
-      expect(() => nv12ToRgba(new Uint8Array(5), { width: 2, height: 2, yStride: 2, uvStride: 2, uvOffset: 4 })).to.throw(/too short/);
+      expect(() => nv12ToRgb(new Uint8Array(5), { width: 2, height: 2, strides: [2, 2], uvOffset: 4, colorMatrix: 'bt601', colorRange: 'limited' })).to.throw(/too short/);
     });
   });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EAGAIN, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK, POLLIN, type LibC } from '../../src/ffi/libc';
+import { EAGAIN, ETIMEDOUT, F_GETFL, F_GETPIPE_SZ, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK, POLLIN, type LibC } from '../../src/ffi/libc';
 import { loadLibC } from '../../src/ffi/load-libc';
 
 /** One contract, both backends: everything the writer, the tap and the readers rely on. */
@@ -92,6 +92,39 @@ for (const backend of ['koffi', 'ffi-rs'] as const) {
       fs.closeSync(readFd);
       expect(libc.readv(readFd, iovAt(address, 10), 1)).to.equal(-9); // EBADF
       libc.munmap(address, 4096);
+      fs.closeSync(fd);
+    });
+
+    it('futex: a wait on a read-only mapping is woken through a read-write mapping of the same file', async () => {
+      const file = path.join(dir, 'futex');
+      const fd = fs.openSync(file, 'w+');
+      libc.posixFallocate(fd, 4096);
+      const writer = libc.mmapShared(fd, 4096, true);
+      const readFd = fs.openSync(file, 'r');
+      const reader = libc.mmapShared(readFd, 4096, false);
+      const word = new Int32Array(libc.view(writer, 4096));
+      const wordAt = 128;
+      Atomics.store(word, wordAt / 4, 7);
+      expect(libc.futexWake(writer + wordAt), 'no waiter: nobody woken').to.equal(0);
+      expect(libc.futexWait(reader + wordAt, 8, 1000), 'value already changed').to.equal(-EAGAIN);
+      expect(libc.futexWait(reader + wordAt, 7, 20), 'nobody wakes it').to.equal(-ETIMEDOUT);
+      let woken = false;
+      const waiting = libc.futexWaitAsync(reader + wordAt, 7, 10_000).then(() => {
+        woken = true;
+      });
+      // Wake until the waiter is really asleep in the kernel (it may not be yet on the first call).
+      let count = 0;
+      for (let attempt = 0; attempt < 500 && count === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        Atomics.add(word, wordAt / 4, 1);
+        count = libc.futexWake(writer + wordAt);
+      }
+      await waiting;
+      expect(woken).to.equal(true);
+      expect(count, 'the wake reached the read-only mapping\'s waiter').to.equal(1);
+      libc.munmap(reader, 4096);
+      libc.munmap(writer, 4096);
+      fs.closeSync(readFd);
       fs.closeSync(fd);
     });
   });

@@ -17,7 +17,7 @@ describe('config: parseFrameExportConfig', () => {
       if (result.kind !== 'enabled') return;
       expect(result.config).to.deep.include({
         slotCount: CONFIG_DEFAULTS.slotCount, width: CONFIG_DEFAULTS.width, height: CONFIG_DEFAULTS.height,
-        exportDir: '/dev/shm/vas', ffi: 'koffi', group: null,
+        exportDir: '/dev/shm/vas', ffi: 'koffi', group: null, ffmpeg: 'ffmpeg', colorMatrix: 'bt709',
       });
     }
   });
@@ -42,6 +42,8 @@ describe('config: parseFrameExportConfig', () => {
     ['AI_FRAME_EXPORT_DIR', '/dev/shm/../etc', 'absolute path'],
     ['AI_FRAME_EXPORT_FFI', 'ffi-napi', 'koffi (default) or ffi-rs'],
     ['AI_FRAME_EXPORT_GROUP', 'bad group', 'group name'],
+    ['AI_FRAME_EXPORT_FFMPEG', 'bin/ffmpeg', 'absolute path'],
+    ['AI_FRAME_COLOR_MATRIX', 'bt2020', 'bt709 (default) or bt601'],
   ];
   for (const [name, value, accepted] of invalid) {
     it(`rejects ${name}=${JSON.stringify(value)} with a line naming variable, value and what is accepted`, () => {
@@ -57,10 +59,14 @@ describe('config: parseFrameExportConfig', () => {
     const result = parseFrameExportConfig({
       AI_FRAME_EXPORT_ENABLED: '1', AI_FRAME_BUFFER_CAPACITY: '8', AI_FRAME_WIDTH: '640', AI_FRAME_HEIGHT: '360',
       AI_FRAME_EXPORT_DIR: '/tmp/x', AI_FRAME_EXPORT_FFI: 'FFI-RS', AI_FRAME_EXPORT_GROUP: 'video',
+      AI_FRAME_EXPORT_FFMPEG: '/opt/ffmpeg/bin/ffmpeg', AI_FRAME_COLOR_MATRIX: 'BT601',
     });
     expect(result).to.deep.equal({
       kind: 'enabled',
-      config: { enabled: true, slotCount: 8, width: 640, height: 360, exportDir: '/tmp/x', ffi: 'ffi-rs', group: 'video' },
+      config: {
+        enabled: true, slotCount: 8, width: 640, height: 360, exportDir: '/tmp/x', ffi: 'ffi-rs', group: 'video',
+        ffmpeg: '/opt/ffmpeg/bin/ffmpeg', colorMatrix: 'bt601',
+      },
     });
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Header, Slot, WriterState, computeLayout, slotRecordOffset, HEADER_SIZE_V1, SLOT_META_SIZE_V1 } from '../../src/layout/frame-export-layout';
+import { ColorMatrix, Header, Slot, WriterState, computeLayout, slotRecordOffset, HEADER_SIZE_V2, SLOT_META_SIZE_V1 } from '../../src/layout/frame-export-layout';
+import { NO_WAKER } from '../../src/ring/futex-waker';
 import { MetaEncoder } from '../../src/meta/meta-encoder';
 import { decodeHeader, readStatusBlock } from '../../src/meta/meta-decoder';
 import { MetaView } from '../../src/meta/meta-view';
@@ -12,10 +13,10 @@ function makeRing(slots = 3, width = 16, height = 8) {
   const meta = new MetaView(new ArrayBuffer(layout.metaFileSize));
   const data = new Uint8Array(layout.dataFileSize);
   const clock = new FakeClock();
-  new MetaEncoder(clock, new FixedWriterIdentity()).encode(meta, layout);
+  new MetaEncoder(clock, new FixedWriterIdentity()).encode(meta, layout, ColorMatrix.BT709);
   const header = decodeHeader(meta, layout.metaFileSize, layout.dataFileSize);
   if (typeof header === 'string') throw new Error(header);
-  return { layout, meta, data, clock, ring: new FrameRing(meta, data, layout, clock), reader: new SlotReader('cam', meta, data, header) };
+  return { layout, meta, data, clock, ring: new FrameRing(meta, data, layout, clock, NO_WAKER), reader: new SlotReader('cam', meta, data, header) };
 }
 
 function frameOf(size: number, value: number): Uint8Array {
@@ -27,14 +28,14 @@ describe('ring: FrameRing and SlotReader on stubbed memory', () => {
     const { layout, meta } = makeRing(5, 64, 32);
     const header = decodeHeader(meta, layout.metaFileSize, layout.dataFileSize);
     expect(header).to.deep.include({
-      version: 1, headerSize: HEADER_SIZE_V1, slotMetaSize: SLOT_META_SIZE_V1, slotCount: 5, slotStride: 4096,
+      version: 2, headerSize: HEADER_SIZE_V2, slotMetaSize: SLOT_META_SIZE_V1, slotCount: 5, slotStride: 4096,
       width: 64, height: 32, yStride: 64, uvStride: 64, uvOffset: 2048, frameSize: 3072, writerPid: 4242,
       writerPidns: 4026531836, heartbeatIntervalMs: 250,
     });
     expect(meta.u32(Header.STATE)).to.equal(WriterState.LIVE);
     expect((header as { generation: bigint }).generation).to.equal((0x5a5a0000n << 32n) | 1n);
     for (let i = 0; i < 5; i++) {
-      const record = slotRecordOffset(HEADER_SIZE_V1, SLOT_META_SIZE_V1, i);
+      const record = slotRecordOffset(HEADER_SIZE_V2, SLOT_META_SIZE_V1, i);
       expect(meta.u32(record + Slot.INDEX)).to.equal(i);
       expect(meta.u64Number(record + Slot.DATA_OFFSET)).to.equal(i * 4096);
     }
@@ -66,7 +67,7 @@ describe('ring: FrameRing and SlotReader on stubbed memory', () => {
     const { layout, meta, ring, reader } = makeRing(2);
     ring.writeFrame(frameOf(layout.frameSize, 1));
     const slot = ring.beginFrame();
-    const record = slotRecordOffset(HEADER_SIZE_V1, SLOT_META_SIZE_V1, slot);
+    const record = slotRecordOffset(HEADER_SIZE_V2, SLOT_META_SIZE_V1, slot);
     expect(meta.u32(record + Slot.SEQ) & 1).to.equal(1);
     expect(reader.readSlot(2)).to.equal(null);
     expect(reader.latest()!.meta.frameId, 'latest is still the committed frame').to.equal(1);
@@ -78,7 +79,7 @@ describe('ring: FrameRing and SlotReader on stubbed memory', () => {
   it('detects a slot overwritten during the copy (seq changed) and never returns it', () => {
     const { layout, meta, ring, reader } = makeRing(2);
     ring.writeFrame(frameOf(layout.frameSize, 1));
-    const record = slotRecordOffset(HEADER_SIZE_V1, SLOT_META_SIZE_V1, 0);
+    const record = slotRecordOffset(HEADER_SIZE_V2, SLOT_META_SIZE_V1, 0);
     const realSlice = Uint8Array.prototype.slice;
     let calls = 0;
     // Simulate the writer lapping the reader between its two seq reads.
@@ -129,7 +130,7 @@ describe('ring: FrameRing and SlotReader on stubbed memory', () => {
   it('a new owner continues the counters the previous one left', () => {
     const { layout, ring, meta, data, clock, reader } = makeRing(3);
     for (let id = 1; id <= 4; id++) ring.writeFrame(frameOf(layout.frameSize, id));
-    const next = new FrameRing(meta, data, layout, clock);
+    const next = new FrameRing(meta, data, layout, clock, NO_WAKER);
     next.writeFrame(frameOf(layout.frameSize, 5));
     expect(reader.latest()!.meta.frameId).to.equal(5);
     expect(readStatusBlock(meta)!.framesWritten).to.equal(5);

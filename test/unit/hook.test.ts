@@ -80,7 +80,7 @@ describe('hook: live FrameExportHook on the stubbed shm', () => {
   it('gives FFmpeg the raw NV12 branch at the configured size on the fd after VAS stdio', () => {
     const { hook } = createStubbedHook({ AI_FRAME_WIDTH: '320', AI_FRAME_HEIGHT: '180' });
     const output = hook.ffmpegOutput('cam1', 4);
-    expect(output.args).to.deep.equal(['-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', 'scale=320:180:flags=bilinear,format=nv12',
+    expect(output.args).to.deep.equal(['-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', 'scale=320:180:flags=bilinear:out_range=tv,format=nv12',
       '-pix_fmt', 'nv12', '-f', 'rawvideo', 'pipe:4']);
     expect(output.stdio).to.have.length(1);
     expect(output.stdio[0]).to.be.a('number');

@@ -5,7 +5,7 @@ import type { FrameReader } from '../../reader/frame-reader';
 import { numberOption, stringOption, type Command } from '../command';
 import { CliError, ExitCode, fromErrno, usageError } from '../errors';
 import { checkCamera, checkCameraId, openReader, sleep } from '../exports';
-import { nv12ToRgba } from '../nv12';
+import { nv12ToRgb } from '../../reader/nv12-to-rgb';
 
 export const SNAPSHOT_TIMEOUT_S = 2;
 
@@ -21,6 +21,7 @@ export async function waitForFrame(reader: FrameReader, timeoutMs: number): Prom
       throw new CliError(ExitCode.FAILED, reader.cameraId, `writer${pid === undefined ? '' : ` (pid ${pid})`} is dead: no live frame`);
     }
     if (status === 'not-present') throw new CliError(ExitCode.NOT_FOUND, reader.cameraId, 'export stopped or removed');
+    if (status === 'idle') throw new CliError(ExitCode.FAILED, reader.cameraId, 'the camera\'s stream has ended (idle): no frame will come until VAS restarts it');
     if (status === 'invalid') throw new CliError(ExitCode.ERROR, reader.cameraId, reader.problem ?? 'invalid export');
     if (performance.now() >= deadline) {
       throw new CliError(ExitCode.FAILED, reader.cameraId, `no frame within ${timeoutMs / 1000} s (nothing written yet?)`);
@@ -34,9 +35,8 @@ function describeFrame(frame: Frame): string {
 }
 
 export function encodePng(frame: Frame): Buffer {
-  const { width, height, strides, uvOffset } = frame.meta;
-  const png = new PNG({ width, height });
-  nv12ToRgba(frame.data, { width, height, yStride: strides[0], uvStride: strides[1], uvOffset }, png.data);
+  const png = new PNG({ width: frame.meta.width, height: frame.meta.height });
+  nv12ToRgb(frame.data, frame.meta, png.data, 4);
   return PNG.sync.write(png, { colorType: 2 });
 }
 
@@ -51,7 +51,7 @@ function writeFile(target: string, bytes: Uint8Array): void {
 export const snapshotCommand: Command = {
   name: 'snapshot',
   usage: 'snapshot <camera> (-o FILE.png | --raw FILE.nv12) [--timeout S]',
-  summary: 'save the latest frame as PNG (BT.601 limited range) or as the exact NV12 bytes',
+  summary: 'save the latest frame as PNG (in the matrix and range its header records) or as the exact NV12 bytes',
   details: [
     'Both -o and --raw may be given: both files then hold the same frame.',
     'Waits up to --timeout seconds for a valid frame; exit 1 if none came or the writer is dead.',
