@@ -1,7 +1,9 @@
 /**
- * The command-line parser shared by every command: `--name value`, `--name=value`, `-x value`,
- * boolean flags, `--` to end options. No framework: the few shapes vas-frames needs.
+ * The command-line parser shared by every command: Node's util.parseArgs (`--name value`,
+ * `--name=value`, `-x value`, boolean flags, `--` to end options), plus what it does not do:
+ * typed values with a minimum, and stopping at the first positional (the command name).
  */
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { usageError } from './errors';
 
 export type OptionKind = 'boolean' | 'string' | 'integer' | 'number';
@@ -54,49 +56,33 @@ function convert(name: string, def: OptionDef, raw: string, subject: string): Op
 
 export function parseArgs(argv: readonly string[], defs: OptionDefs, settings: ParseSettings = {}): ParsedArgs {
   const subject = settings.subject ?? 'usage';
-  const options: Record<string, OptionValue> = {};
-  const positionals: string[] = [];
-  const shortNames = new Map<string, string>();
-  for (const [name, def] of Object.entries(defs)) if (def.short !== undefined) shortNames.set(def.short, name);
-
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(index + 1));
-      break;
+  const nodeOptions = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, {
+    type: def.kind === 'boolean' ? 'boolean' as const : 'string' as const,
+    ...(def.short === undefined ? {} : { short: def.short }),
+  }]));
+  let args = [...argv];
+  let rest: string[] = [];
+  if (settings.stopAtPositional) {
+    // Where the first positional starts, knowing which options take a value.
+    const { tokens } = parseNodeArgs({ args, options: nodeOptions, allowPositionals: true, strict: false, tokens: true });
+    const first = tokens.find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
+    if (first?.kind === 'positional') {
+      rest = args.slice(first.index);
+      args = args.slice(0, first.index);
     }
-    if (arg.length < 2 || !arg.startsWith('-')) {
-      if (settings.stopAtPositional) return { options, positionals, rest: argv.slice(index) };
-      positionals.push(arg);
-      continue;
-    }
-    let name: string;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const equals = arg.indexOf('=');
-      name = equals < 0 ? arg.slice(2) : arg.slice(2, equals);
-      inline = equals < 0 ? undefined : arg.slice(equals + 1);
-    } else {
-      if (arg.length !== 2) throw usageError(subject, `unknown option ${arg}`);
-      const long = shortNames.get(arg.slice(1));
-      if (long === undefined) throw usageError(subject, `unknown option ${arg}`);
-      name = long;
-    }
-    const def = defs[name];
-    if (def === undefined) throw usageError(subject, `unknown option --${name}`);
-    if (def.kind === 'boolean') {
-      if (inline !== undefined) throw usageError(subject, `--${name} takes no value`);
-      options[name] = true;
-      continue;
-    }
-    let raw = inline;
-    if (raw === undefined) {
-      if (index + 1 >= argv.length) throw usageError(subject, `--${name} needs a value`);
-      raw = argv[++index]!;
-    }
-    options[name] = convert(name, def, raw, subject);
   }
-  return { options, positionals, rest: [] };
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({ args, options: nodeOptions, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(subject, (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').split('\n')[0]!);
+  }
+  const options: Record<string, OptionValue> = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === undefined) continue;
+    options[name] = typeof value === 'string' ? convert(name, defs[name]!, value, subject) : true;
+  }
+  return { options, positionals: parsed.positionals, rest };
 }
 
 /** The option lines of a help text, aligned. */

@@ -10,24 +10,18 @@ import { ExportError } from './export-memory';
  * what is required.
  */
 export function ensureExportDir(dir: string, gid: number | null): void {
-  if (lstatOrNull(dir) === null) {
+  let stat: fs.Stats | null;
+  try {
+    stat = lstatOrNull(dir);
+  } catch (error) {
+    throw new ExportError(`cannot look at export dir ${dir}: ${describe(error)}`);
+  }
+  if (stat === null) {
     createExportDir(dir, gid);
     return;
   }
-  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
-  let fd = -1;
-  let stat: fs.Stats;
-  try {
-    fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    stat = fs.fstatSync(fd);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new ExportError(`export dir ${dir} is a symbolic link: refusing it (point AI_FRAME_EXPORT_DIR at a real directory)`);
-    if (code === 'ENOTDIR') throw new ExportError(`export dir ${dir} is not a directory: refusing it`);
-    throw new ExportError(`cannot open export dir ${dir}: ${describe(error)}`);
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
-  }
+  if (stat.isSymbolicLink()) throw new ExportError(`export dir ${dir} is a symbolic link: refusing it (point AI_FRAME_EXPORT_DIR at a real directory)`);
+  if (!stat.isDirectory()) throw new ExportError(`export dir ${dir} is not a directory: refusing it (point AI_FRAME_EXPORT_DIR at a dedicated directory)`);
   const uid = process.getuid!();
   const mode = stat.mode & 0o7777;
   const found = `owner uid ${stat.uid}, mode ${mode.toString(8).padStart(4, '0')}`;

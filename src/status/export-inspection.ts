@@ -44,6 +44,10 @@ export function inspectCameraDir(cameraDir: string): Inspection {
     if (entries.join(',') !== EXPORT_ENTRIES) {
       return { kind: 'foreign', reason: `${cameraDir} holds ${describeEntries(entries)}, not exactly ${META_FILE_NAME} and ${DATA_FILE_NAME}` };
     }
+    for (const name of entries) {
+      const entry = fs.lstatSync(`/proc/self/fd/${dirFd}/${name}`);
+      if (!entry.isFile()) return { kind: 'foreign', reason: `${path.join(cameraDir, name)} is not a regular file (${kindOf(entry)})` };
+    }
     return inspectFiles(cameraDir, dirFd);
   });
 }
@@ -61,7 +65,7 @@ export function abandonedTemporaryReason(temporaryDir: string): string | null {
   return withDirectory(temporaryDir, (dirFd, entries) => {
     if (entries.some((name) => name !== META_FILE_NAME && name !== DATA_FILE_NAME)) return null;
     for (const name of entries) {
-      if (!fs.lstatSync(path.join(temporaryDir, name)).isFile()) return null;
+      if (!fs.lstatSync(`/proc/self/fd/${dirFd}/${name}`).isFile()) return null;
     }
     if (entries.join(',') === EXPORT_ENTRIES) {
       const inspection = inspectFiles(temporaryDir, dirFd);
@@ -143,7 +147,8 @@ function lstatOrNull(target: string): fs.Stats | null {
 function kindOf(stat: fs.Stats): string {
   if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isFile()) return 'a regular file';
-  return 'not a directory';
+  if (stat.isDirectory()) return 'a directory';
+  return 'a special file';
 }
 
 function describeEntries(entries: string[]): string {

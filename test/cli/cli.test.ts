@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import type { DecodeBoundaryHook } from '../../plugin';
+import { loadDecodeBoundaryHook, type DecodeBoundaryHook } from '../../plugin';
 import { FrameReader } from '../../src/reader/frame-reader';
 import {
-  DIST_PLUGIN, DIST_SRC, baseEnv, expectOneLineError, makeExportDir, makeHook, nv12Size, runCli, startCli,
+  DIST_PLUGIN, DIST_SRC, baseEnv, expectOneLineError, makeExportDir, makeHook, nv12Size, quietLogger, runCli, startCli,
   waitForExit, waitForLine,
 } from './cli-harness';
 
@@ -213,40 +213,48 @@ describe('vas-frames CLI', function () {
       }
     });
 
-    it('-o writes a PNG with BT.601 limited-range colours where they belong', async () => {
-      const width = 64;
-      const height = 32;
-      const frame = new Uint8Array(nv12Size(width, height));
-      // Left half: Y=81 U=90 V=240 (red); right half: Y=145 U=54 V=34 (green).
-      for (let y = 0; y < height; y++) {
-        for (let x = 0; x < width; x++) frame[y * width + x] = x < width / 2 ? 81 : 145;
-      }
-      for (let y = 0; y < height / 2; y++) {
-        for (let x = 0; x < width; x += 2) {
-          const left = x < width / 2;
-          frame[width * height + y * width + x] = left ? 90 : 54;
-          frame[width * height + y * width + x + 1] = left ? 240 : 34;
+    // Pure red and green in limited range, in each matrix: the PNG uses the matrix the header records.
+    const PRIMARIES = { bt601: { red: [81, 90, 240], green: [145, 54, 34] }, bt709: { red: [63, 102, 240], green: [173, 42, 26] } } as const;
+    for (const matrix of ['bt601', 'bt709'] as const) {
+      it(`-o writes a PNG with ${matrix} limited-range colours where they belong (the header's matrix)`, async () => {
+        const width = 64;
+        const height = 32;
+        const { red, green } = PRIMARIES[matrix];
+        const frame = new Uint8Array(nv12Size(width, height));
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) frame[y * width + x] = x < width / 2 ? red[0] : green[0];
         }
-      }
-      hook.onStreamStart('cam-png', { width, height });
-      hook.onFrame('cam-png', frame);
-      const out = path.join(dir, 'out.png');
-      const result = await runCli(['snapshot', 'cam-png', '-o', out, '--dir', dir]);
-      expect(result.code, result.stderr).to.equal(0);
-      expect(result.stdout).to.include(out).and.to.include('frame 1').and.to.include('64x32');
+        for (let y = 0; y < height / 2; y++) {
+          for (let x = 0; x < width; x += 2) {
+            const left = x < width / 2;
+            frame[width * height + y * width + x] = left ? red[1] : green[1];
+            frame[width * height + y * width + x + 1] = left ? red[2] : green[2];
+          }
+        }
+        const colourHook = loadDecodeBoundaryHook({
+          AI_FRAME_EXPORT_ENABLED: 'true', AI_FRAME_EXPORT_DIR: dir, AI_FRAME_BUFFER_CAPACITY: '4', AI_FRAME_COLOR_MATRIX: matrix,
+        }, quietLogger);
+        colourHook.onStreamStart('cam-png', { width, height });
+        colourHook.onFrame('cam-png', frame);
+        const out = path.join(dir, 'out.png');
+        const result = await runCli(['snapshot', 'cam-png', '-o', out, '--dir', dir]);
+        colourHook.close();
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.include(out).and.to.include('frame 1').and.to.include('64x32');
 
-      const png = PNG.sync.read(fs.readFileSync(out));
-      expect([png.width, png.height]).to.deep.equal([width, height]);
-      const pixel = (x: number, y: number): number[] => {
-        const offset = (y * width + x) * 4;
-        return [png.data[offset]!, png.data[offset + 1]!, png.data[offset + 2]!];
-      };
-      const near = (actual: number[], expected: number[]): void => {
-        actual.forEach((value, channel) => expect(Math.abs(value - expected[channel]!), `${actual} vs ${expected}`).to.be.at.most(3));
-      };
-      for (const [x, y] of [[0, 0], [5, 10], [31, 31], [16, 16]] as const) near(pixel(x, y), [255, 0, 0]);
-      for (const [x, y] of [[32, 0], [40, 10], [63, 31], [50, 20]] as const) near(pixel(x, y), [0, 255, 0]);
-    });
+        const png = PNG.sync.read(fs.readFileSync(out));
+        expect([png.width, png.height]).to.deep.equal([width, height]);
+        const pixel = (x: number, y: number): number[] => {
+          const offset = (y * width + x) * 4;
+          return [png.data[offset]!, png.data[offset + 1]!, png.data[offset + 2]!];
+        };
+        const near = (actual: number[], expected: number[]): void => {
+          actual.forEach((value, channel) => expect(Math.abs(value - expected[channel]!), `${actual} vs ${expected}`).to.be.at.most(3));
+        };
+        for (const [x, y] of [[0, 0], [5, 10], [31, 31], [16, 16]] as const) near(pixel(x, y), [255, 0, 0]);
+        for (const [x, y] of [[32, 0], [40, 10], [63, 31], [50, 20]] as const) near(pixel(x, y), [0, 255, 0]);
+      });
+    }
 
     it('fails with one line for a missing camera (3), no -o/--raw (2), a bad camera id (2)', async () => {
       const missing = await runCli(['snapshot', 'nope', '-o', path.join(dir, 'x.png'), '--dir', dir]);

@@ -112,7 +112,7 @@ describe('hardening: filesystem safety', function () {
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
       const errors = linesAt(logger.lines, 'error');
       expect(errors, logger.lines.join('\n')).to.have.length(1);
-      expect(errors[0]).to.include(`export dir ${dir} is owned by uid ${NOBODY}, not by this process (uid 0): refusing it`);
+      expect(errors[0]).to.include(`export dir ${dir} (owner uid ${NOBODY}, mode 0`).and.to.include("is not VAS's own").and.to.include("left untouched");
       expect(listTree(dir)).to.deep.equal([]);
     });
 
@@ -128,7 +128,7 @@ describe('hardening: filesystem safety', function () {
   });
 
   describe('planted entries inside the export dir', () => {
-    it('a symbolic link at <dir>/<camera> to a victim directory: the victim is untouched through start, frames and stop', async () => {
+    it('a symbolic link at <dir>/<camera> to a victim directory: left as it is, the camera is refused with one line', async () => {
       const dir = path.join(base, 'vas');
       fs.mkdirSync(dir, { mode: 0o750 });
       const victim = makeVictim(base);
@@ -136,15 +136,19 @@ describe('hardening: filesystem safety', function () {
       fs.symlinkSync(victim.dir, path.join(dir, 'cam-1'));
       const hook = hookFor(exportEnv(dir));
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
-      expect(logger.lines, logger.lines.join('\n')).to.deep.equal([]);
-      expect(fs.lstatSync(path.join(dir, 'cam-1')).isDirectory(), 'the export replaced the link').to.equal(true);
-      await exportSomeFrames(hook, dir, 'cam-1', 10);
+      const errors = linesAt(logger.lines, 'error');
+      expect(errors, logger.lines.join('\n')).to.have.length(1);
+      expect(errors[0]).to.include(`${path.join(dir, 'cam-1')} is not a directory (a symbolic link)`).and.to.include('left untouched');
+      hook.onFrame('cam-1', new Uint8Array(nv12FrameSize(64, 32)));
       hook.onStreamStop('cam-1');
+      expect(fs.readlinkSync(path.join(dir, 'cam-1')), 'the link is still there').to.equal(victim.dir);
       expect(victim.snapshot()).to.deep.equal(before);
-      expect(listTree(dir)).to.deep.equal([]);
+      hook.onStreamStart('cam-2', { width: 64, height: 32 });
+      await exportSomeFrames(hook, dir, 'cam-2', 3);
+      hook.close();
     });
 
-    it('symbolic links at <dir>/<camera>/frame.meta and frame.data to victim files: the victims are untouched', async () => {
+    it('symbolic links at <dir>/<camera>/frame.meta and frame.data to victim files: left as they are, the camera is refused', async () => {
       const dir = path.join(base, 'vas');
       fs.mkdirSync(dir, { mode: 0o750 });
       const victim = makeVictim(base);
@@ -153,17 +157,18 @@ describe('hardening: filesystem safety', function () {
       fs.mkdirSync(planted);
       fs.symlinkSync(path.join(victim.dir, 'frame.meta'), path.join(planted, 'frame.meta'));
       fs.symlinkSync(path.join(victim.dir, 'frame.data'), path.join(planted, 'frame.data'));
+      const tree = listTree(dir);
       const hook = hookFor(exportEnv(dir));
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
-      expect(logger.lines, logger.lines.join('\n')).to.deep.equal([]);
-      expect(fs.lstatSync(path.join(planted, 'frame.meta')).isFile()).to.equal(true);
-      await exportSomeFrames(hook, dir, 'cam-1', 10);
+      const errors = linesAt(logger.lines, 'error');
+      expect(errors, logger.lines.join('\n')).to.have.length(1);
+      expect(errors[0]).to.include('not a regular file').and.to.include('left untouched');
       hook.onStreamStop('cam-1');
       expect(victim.snapshot()).to.deep.equal(before);
-      expect(listTree(dir)).to.deep.equal([]);
+      expect(listTree(dir)).to.deep.equal(tree);
     });
 
-    it('a planted "abandoned temporary" (.tmp-<camera>-<dead pid>-<hex>) that is a link, or holds a link, to the victim: removed without following', async () => {
+    it('a planted "abandoned temporary" (.tmp-<camera>-<dead pid>-<hex>) that is a link, or holds a link: never followed, never removed', async () => {
       const dir = path.join(base, 'vas');
       fs.mkdirSync(dir, { mode: 0o750 });
       const victim = makeVictim(base);
@@ -172,12 +177,27 @@ describe('hardening: filesystem safety', function () {
       fs.mkdirSync(path.join(dir, '.tmp-cam-1-999998-cafebabe'));
       fs.symlinkSync(victim.dir, path.join(dir, '.tmp-cam-1-999998-cafebabe', 'inner'));
       fs.symlinkSync(path.join(victim.dir, 'precious'), path.join(dir, '.tmp-cam-1-999998-cafebabe', 'frame.meta'));
+      const tree = listTree(dir);
       const hook = hookFor(exportEnv(dir));
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
       expect(logger.lines, logger.lines.join('\n')).to.deep.equal([]);
       await exportSomeFrames(hook, dir, 'cam-1', 3);
       hook.onStreamStop('cam-1');
       expect(victim.snapshot()).to.deep.equal(before);
+      expect(listTree(dir), 'only what the plugin made is gone').to.deep.equal(tree);
+    });
+
+    it('a real abandoned temporary of a dead writer of this pid namespace (only frame.meta and frame.data) is removed', async () => {
+      const dir = path.join(base, 'vas');
+      fs.mkdirSync(dir, { mode: 0o750 });
+      const temporary = path.join(dir, '.tmp-cam-1-999997-0badf00d');
+      fs.mkdirSync(temporary);
+      fs.writeFileSync(path.join(temporary, 'frame.meta'), Buffer.alloc(40));
+      const hook = hookFor(exportEnv(dir));
+      hook.onStreamStart('cam-1', { width: 64, height: 32 });
+      expect(logger.lines, logger.lines.join('\n')).to.deep.equal([]);
+      expect(fs.existsSync(temporary)).to.equal(false);
+      hook.onStreamStop('cam-1');
       expect(listTree(dir)).to.deep.equal([]);
     });
   });
@@ -345,11 +365,12 @@ describe('hardening: filesystem safety', function () {
       expect(fs.existsSync(dir)).to.equal(false);
     });
 
-    it('an export dir that already exists (0777, root group) gets mode 0750 and the export group, so group members can read it', async function () {
+    it('an export dir that already exists in the export group (0750) is used, and group members read it', async function () {
       skipUnlessRoot(this, 'a reader running as uid 65534');
       const dir = path.join(base, 'vas');
       fs.mkdirSync(dir);
-      fs.chmodSync(dir, 0o777);
+      fs.chmodSync(dir, 0o750);
+      fs.chownSync(dir, 0, DAEMON_GID);
       const hook = hookFor(exportEnv(dir, { AI_FRAME_EXPORT_GROUP: 'daemon' }));
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
       expect(logger.lines).to.deep.equal([]);
@@ -362,6 +383,18 @@ describe('hardening: filesystem safety', function () {
       await member.call('open', { id: 'cam-1', dir });
       const frame = await member.call<{ frameId: number; problem: string | null }>('waitFrame', { timeoutMs: 5000 });
       expect(frame).to.deep.include({ frameId: 4, problem: null });
+    });
+
+    it('an existing export dir in another group than AI_FRAME_EXPORT_GROUP is refused, not changed', () => {
+      const dir = path.join(base, 'vas');
+      fs.mkdirSync(dir, { mode: 0o750 });
+      const hook = hookFor(exportEnv(dir, { AI_FRAME_EXPORT_GROUP: 'daemon' }));
+      hook.onStreamStart('cam-1', { width: 64, height: 32 });
+      const errors = linesAt(logger.lines, 'error');
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.include(`export dir ${dir} has group 0 but AI_FRAME_EXPORT_GROUP is gid ${DAEMON_GID}`);
+      expect(fs.statSync(dir).gid).to.equal(0);
+      expect(listTree(dir)).to.deep.equal([]);
     });
 
     it('a reader outside the export group is told why it cannot read (permission), not "not-present"', async function () {

@@ -4,10 +4,14 @@
  * forces scavenges; prints {"minorGcs": n, ...}. Modes:
  *   live     the live hook (plugin/live.ts wiring, stubbed shm, real koffi clock): onFrame
  *   noop     every NOOP_HOOK method, once per frame
+ *   reader   the live hook on real shared memory (futex wake included) and a FrameReader
+ *            copying each frame with readInto, in one process
  *   control  a positive control that allocates a small array per frame
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { NOOP_HOOK } from '../../plugin/index';
+import * as fs from 'node:fs';
+import { NOOP_HOOK, loadDecodeBoundaryHook } from '../../plugin/index';
+import { FrameReader } from '../../src/reader/frame-reader';
 import { createStubbedHook } from './stub-hook';
 
 const mode = process.argv[2] ?? 'live';
@@ -27,6 +31,20 @@ function setup(): (i: number) => void {
     const { hook } = createStubbedHook({}, true);
     hook.onStreamStart('cam1', GEOMETRY);
     return () => hook.onFrame('cam1', frame);
+  }
+  if (mode === 'reader') {
+    const dir = fs.mkdtempSync('/dev/shm/vas-alloc-');
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    const hook = loadDecodeBoundaryHook({ AI_FRAME_EXPORT_ENABLED: 'true', AI_FRAME_EXPORT_DIR: dir, AI_FRAME_BUFFER_CAPACITY: '4' });
+    hook.onStreamStart('cam1', GEOMETRY);
+    const reader = FrameReader.open('cam1', { dir });
+    const target = new Uint8Array(frame.length);
+    let copied = 0;
+    return () => {
+      hook.onFrame('cam1', frame);
+      copied += reader.readInto(target) > 0 ? 1 : 0;
+      sink = copied;
+    };
   }
   if (mode === 'noop') {
     return () => {
@@ -58,7 +76,7 @@ setTimeout(() => {
   const heapAfter = process.memoryUsage().heapUsed;
   setTimeout(() => {
     observer.disconnect();
-    process.stdout.write(`${JSON.stringify({ mode, frames, minorGcs, majorGcs, heapDelta: heapAfter - heapBefore, sink: sink !== undefined })}\n`);
+    process.stdout.write(`${JSON.stringify({ mode, frames, minorGcs, majorGcs, heapDelta: heapAfter - heapBefore, sink: typeof sink === "number" ? sink : sink !== undefined })}\n`);
     process.exit(0);
   }, 100);
 }, 50);

@@ -8,6 +8,7 @@ interface ProbeResult {
   minorGcs: number;
   majorGcs: number;
   frames: number;
+  sink: number | boolean;
 }
 
 function probe(mode: string, frames = 100_000): ProbeResult {
@@ -26,6 +27,12 @@ describe('allocation: no heap allocation per frame (1 MiB semi-space, GC observe
   it('the live hook pushes 100,000 frames without a single young-generation GC', () => {
     const result = probe('live');
     expect(result, JSON.stringify(result)).to.deep.include({ frames: 100_000, minorGcs: 0 });
+  });
+
+  it('FrameReader.readInto copies 100,000 frames of a real export (writer and futex wake in the same process) without one', () => {
+    const result = probe('reader');
+    expect(result, JSON.stringify(result)).to.deep.include({ frames: 100_000, minorGcs: 0 });
+    expect(result.sink, 'frames copied, warm-up included').to.equal(105_000);
   });
 
   it('NOOP_HOOK allocates nothing per call', () => {
