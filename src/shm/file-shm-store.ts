@@ -49,6 +49,9 @@ export class FileShmStore implements SharedMemoryStore {
     if (config.group !== null && this.gid === null) {
       throw new ExportError(`AI_FRAME_EXPORT_GROUP=${config.group} is not a known group on this host`);
     }
+    // A directory that is not VAS's own turns export off as a whole, with one line, before any
+    // camera starts (each export checks again: the dir may be removed while VAS runs).
+    ensureExportDir(config.exportDir, this.gid);
   }
 
   create(cameraId: string, layout: ExportLayout, initialize: (memory: ExportMemory) => void): ExportMemory {

@@ -150,18 +150,20 @@ describe('hardening: fault isolation (real FFmpeg, injected failures)', function
 
   it('file descriptors run out (RLIMIT_NOFILE): the camera starts without the tap, or its pipe is drained', async () => {
     await startHost(['prlimit', '--nofile=256:256']);
+    // Out of fds when the (not yet started) tap thread should take the first camera's pipe:
+    // drained on the main thread, FFmpeg unaffected.
+    const tapArgs = await host.call<number>('onProcessSpawnedAfterExhaustion', { id: 'camC', rtpPort: await receiver('camC') });
+    expect(tapArgs).to.be.greaterThan(0);
+    await expectUnharmed('camC');
+    // With fds back, the next camera exports.
     await host.call('start', { id: 'camB', rtpPort: await receiver('camB') });
     await expectExporting('camB');
-    // Out of fds while its export and pipe are created: FFmpeg starts unchanged.
+    // Out of fds while a camera's export and pipe are created: FFmpeg starts unchanged.
     const held = await host.call<number>('exhaustFds');
     expect(held).to.be.greaterThan(0);
     const args = await host.call<string[]>('start', { id: 'camA', rtpPort: await receiver('camA'), spawnAfterFdsReleased: true });
     expect(args).to.deep.equal([]);
     await expectUnharmed('camA');
-    // Out of fds when the tap thread should take the pipe: drained on the main thread.
-    const tapArgs = await host.call<number>('onProcessSpawnedAfterExhaustion', { id: 'camC', rtpPort: await receiver('camC') });
-    expect(tapArgs).to.be.greaterThan(0);
-    await expectUnharmed('camC');
     await expectExporting('camB');
   });
 });

@@ -90,12 +90,13 @@ describe('hardening: filesystem safety', function () {
       const link = path.join(base, 'vas');
       fs.symlinkSync(target, link);
       const hook = hookFor(exportEnv(link));
+      expect(hook, 'export off as a whole').to.equal(NOOP_HOOK);
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
       const tap = hook.ffmpegOutput('cam-2', 3);
       hook.onFrame('cam-1', new Uint8Array(nv12FrameSize(64, 32)));
       hook.onStreamStop('cam-1');
       const errors = linesAt(logger.lines, 'error');
-      expect(errors, logger.lines.join('\n')).to.have.length(2);
+      expect(errors, logger.lines.join('\n')).to.have.length(1);
       for (const line of errors) expect(line).to.include(`export dir ${link} is a symbolic link`).and.to.include('AI_FRAME_EXPORT_DIR');
       expect(tap.args).to.deep.equal([]);
       expect(tap.stdio).to.deep.equal([]);
@@ -109,6 +110,7 @@ describe('hardening: filesystem safety', function () {
       fs.mkdirSync(dir, { mode: 0o777 });
       fs.chownSync(dir, NOBODY, NOBODY);
       const hook = hookFor(exportEnv(dir));
+      expect(hook).to.equal(NOOP_HOOK);
       hook.onStreamStart('cam-1', { width: 64, height: 32 });
       const errors = linesAt(logger.lines, 'error');
       expect(errors, logger.lines.join('\n')).to.have.length(1);
@@ -124,6 +126,69 @@ describe('hardening: filesystem safety', function () {
       expect(errors).to.have.length(1);
       expect(errors[0]).to.include(`export dir ${file} is not a directory`);
       expect(fs.readFileSync(file, 'utf8')).to.equal('not a dir');
+    });
+
+    /** Every entry under `dir` with its mode, owner and bytes. */
+    function fullSnapshot(dir: string): unknown {
+      const root = fs.lstatSync(dir);
+      return {
+        mode: root.mode & 0o7777,
+        entries: listTree(dir).map((entry) => ({
+          ...entry,
+          bytes: entry.type === 'file' ? fs.readFileSync(path.join(dir, entry.path)).toString('base64') : null,
+        })),
+      };
+    }
+
+    it('a shared dir (mode 1777, other programs\' files named like cameras, a fake frame.meta): nothing changes, one line', () => {
+      const dir = path.join(base, 'shared');
+      fs.mkdirSync(dir);
+      fs.chmodSync(dir, 0o1777);
+      fs.mkdirSync(path.join(dir, 'cam1'));
+      fs.writeFileSync(path.join(dir, 'cam1', 'other-app-data'), 'another program keeps this\n');
+      fs.writeFileSync(path.join(dir, 'cam2'), 'a file named like a camera\n');
+      fs.mkdirSync(path.join(dir, 'cam3'));
+      fs.writeFileSync(path.join(dir, 'cam3', 'frame.meta'), Buffer.alloc(200, 7));
+      const before = fullSnapshot(dir);
+      const hook = hookFor(exportEnv(dir));
+      for (const id of ['cam1', 'cam2', 'cam3', 'cam4']) {
+        const tap = hook.ffmpegOutput(id, 3);
+        expect(tap.args, id).to.deep.equal([]);
+      }
+      hook.close();
+      expect(fullSnapshot(dir), 'every byte, and the mode 1777').to.deep.equal(before);
+      expect(logger.lines, logger.lines.join('\n')).to.have.length(1);
+      expect(logger.lines[0]).to.include(`export dir ${dir} (owner uid 0, mode 1777) is not VAS's own`).and.to.include('frame export is off');
+    });
+
+    it('in a dir of its own, foreign entries named like cameras stay untouched and only those cameras are refused', () => {
+      const dir = path.join(base, 'vas');
+      fs.mkdirSync(dir, { mode: 0o750 });
+      fs.mkdirSync(path.join(dir, 'cam1'));
+      fs.writeFileSync(path.join(dir, 'cam1', 'other-app-data'), 'another program keeps this\n');
+      fs.writeFileSync(path.join(dir, 'cam2'), 'a file named like a camera\n');
+      fs.mkdirSync(path.join(dir, 'cam3'));
+      fs.writeFileSync(path.join(dir, 'cam3', 'frame.meta'), Buffer.alloc(200, 7));
+      fs.writeFileSync(path.join(dir, 'cam3', 'frame.data'), Buffer.alloc(4096, 7));
+      const before = fullSnapshot(dir);
+      const hook = hookFor(exportEnv(dir));
+      for (const id of ['cam1', 'cam2', 'cam3']) expect(hook.ffmpegOutput(id, 3).args, id).to.deep.equal([]);
+      expect(hook.ffmpegOutput('cam4', 3).args, 'cam4 is free').not.to.deep.equal([]);
+      const errors = linesAt(logger.lines, 'error');
+      expect(errors, logger.lines.join('\n')).to.have.length(3);
+      expect(errors[0]).to.include(`${path.join(dir, 'cam1')} holds "other-app-data"`);
+      expect(errors[1]).to.include(`${path.join(dir, 'cam2')} is not a directory (a regular file)`);
+      expect(errors[2]).to.include(`${path.join(dir, 'cam3')}: frame.meta is not a valid export header`);
+      for (const line of errors) expect(line).to.include('left untouched');
+      hook.close();
+      expect(fullSnapshot(dir)).to.deep.equal(before);
+    });
+
+    it('/dev/shm itself as the export dir is refused with one line', () => {
+      const hook = hookFor(exportEnv('/dev/shm'));
+      expect(hook).to.equal(NOOP_HOOK);
+      expect(logger.lines).to.have.length(1);
+      expect(logger.lines[0]).to.match(/export dir \/dev\/shm \(owner uid 0, mode 1777\) is not VAS's own/);
     });
   });
 
@@ -281,13 +346,15 @@ describe('hardening: filesystem safety', function () {
       for (const line of logger.lines) expect(line, JSON.stringify(line)).not.to.match(/[\u0000-\u001f\u007f]/);
     }
 
-    it('each gets one clear error line, never throws, and nothing is created under the export dir or next to it (export dir absent)', () => {
+    it('each gets one clear error line, never throws, and nothing is created under the export dir or next to it (export dir new)', () => {
       const dir = path.join(base, 'l1', 'l2', 'vas');
       fs.mkdirSync(path.dirname(dir), { recursive: true });
+      const hook = hookFor(exportEnv(dir));
+      expect(treeNames(dir), 'the hook creates its export dir, empty, when it loads').to.deep.equal([]);
       const before = treeNames(base);
-      runBattery(hookFor(exportEnv(dir)), dir);
+      runBattery(hook, dir);
       expect(treeNames(base)).to.deep.equal(before);
-      expect(fs.existsSync(dir), 'export dir not even created').to.equal(false);
+      expect(treeNames(dir)).to.deep.equal([]);
     });
 
     it('the same with an existing export dir that already holds a live export', async () => {
