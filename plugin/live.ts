@@ -54,7 +54,8 @@ export function createLiveHook(config: FrameExportConfig, logger: Logger): Frame
   // Resolved first so that their own one-line errors (an unknown export group, an FFmpeg that
   // rejects the tap's arguments) reach the log as they are, not wrapped in the container's
   // multi-line "cannot inject" message.
-  container.resolve(TOKENS.SharedMemory);
+  // The preflight first: an FFmpeg that rejects the tap leaves no trace, not even the export dir.
   container.resolve(TOKENS.FpsModeOption);
+  container.resolve(TOKENS.SharedMemory);
   return container.resolve(FrameExportHook);
 }
