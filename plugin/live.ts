@@ -15,7 +15,7 @@ import { MetaEncoder } from '../src/meta/meta-encoder';
 import { ProcessWriterIdentity, type WriterIdentity } from '../src/meta/writer-identity';
 import { ExportError } from '../src/shm/export-memory';
 import { FileShmStore } from '../src/shm/file-shm-store';
-import { preflightFfmpeg } from '../src/tap/ffmpeg-preflight';
+import { preflightFfmpeg, type TapOptions } from '../src/tap/ffmpeg-preflight';
 import { TapThread } from '../src/tap/tap-thread';
 import { TOKENS } from '../src/tokens';
 
@@ -35,14 +35,15 @@ export function createFrameExportContainer(config: FrameExportConfig, logger: Lo
   });
   container.register(TOKENS.SharedMemory, { useClass: FileShmStore }, { lifecycle: Lifecycle.ContainerScoped });
   container.register(TOKENS.TapThread, { useClass: TapThread }, { lifecycle: Lifecycle.ContainerScoped });
-  container.register(TOKENS.FpsModeOption, {
-    useFactory: instanceCachingFactory(() => {
+  container.register(TOKENS.TapOptions, {
+    useFactory: instanceCachingFactory((): TapOptions => {
       const verdict = preflightFfmpeg(config.ffmpeg, config.width, config.height);
       if (!verdict.accepted) throw new ExportError(verdict.message);
       if (verdict.fpsModeOption !== '-fps_mode') {
         logger.info(`${verdict.version} does not know -fps_mode; the frame tap uses its equivalent ${verdict.fpsModeOption} passthrough`);
       }
-      return verdict.fpsModeOption;
+      if (!verdict.sourceProbe) logger.info(`${verdict.version} rejects the source probe output; exports will not record the cameras' own picture size`);
+      return { fpsModeOption: verdict.fpsModeOption, sourceProbe: verdict.sourceProbe };
     }),
   });
   container.register(FrameExportHook, { useClass: FrameExportHook }, { lifecycle: Lifecycle.ContainerScoped });
@@ -55,7 +56,7 @@ export function createLiveHook(config: FrameExportConfig, logger: Logger): Frame
   // rejects the tap's arguments) reach the log as they are, not wrapped in the container's
   // multi-line "cannot inject" message.
   // The preflight first: an FFmpeg that rejects the tap leaves no trace, not even the export dir.
-  container.resolve(TOKENS.FpsModeOption);
+  container.resolve(TOKENS.TapOptions);
   container.resolve(TOKENS.SharedMemory);
   return container.resolve(FrameExportHook);
 }

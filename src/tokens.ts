@@ -10,7 +10,7 @@ export const TOKENS = {
   MetaEncoder: Symbol('vas-frame-export:MetaEncoder'),
   SharedMemory: Symbol('vas-frame-export:SharedMemoryStore'),
   TapThread: Symbol('vas-frame-export:TapThread'),
-  /** The passthrough option the preflighted FFmpeg accepts (ffmpeg-preflight.ts). */
-  FpsModeOption: Symbol('vas-frame-export:FpsModeOption'),
+  /** The tap arguments the preflighted FFmpeg accepts (ffmpeg-preflight.ts TapOptions). */
+  TapOptions: Symbol('vas-frame-export:TapOptions'),
   Logger: Symbol('vas-frame-export:Logger'),
 } as const;

@@ -12,8 +12,8 @@ export type RingOwner = 'main' | 'tap';
 /** One camera's live export, as the hook tracks it on the main thread. */
 export class CameraExport {
   owner: RingOwner = 'main';
-  /** The tap pipe between ffmpegOutput and onProcessSpawned: [read end, write end]. */
-  pendingPipe: [number, number] | null = null;
+  /** The tap pipes between ffmpegOutput and onProcessSpawned: [read end, write end] each. */
+  pendingPipes: { readonly frames: [number, number]; readonly probe: [number, number] | null } | null = null;
   tapId = 0;
   /** The stream ended (or its tap failed): state IDLE until VAS restarts or stops the camera. */
   idle = false;

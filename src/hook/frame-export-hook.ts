@@ -4,7 +4,7 @@ import { cameraIdProblem } from '../config/camera-id';
 import { CONFIG_LIMITS, type FrameExportConfig } from '../config/frame-export-config';
 import type { FrameClock } from '../clock/frame-clock';
 import type { LibC } from '../ffi/libc';
-import { ColorMatrix, HEARTBEAT_INTERVAL_MS, WriterState, computeLayout, type FrameGeometry } from '../layout/frame-export-layout';
+import { ColorMatrix, HEARTBEAT_INTERVAL_MS, Header, WriterState, computeLayout, type FrameGeometry } from '../layout/frame-export-layout';
 import { RateLimitedLog, type Logger } from '../log/logger';
 import type { Frame } from '../meta/frame-meta';
 import { decodeHeader } from '../meta/meta-decoder';
@@ -14,8 +14,10 @@ import { SlotReader } from '../reader/slot-reader';
 import { FrameRing } from '../ring/frame-ring';
 import { wakerFor } from '../ring/futex-waker';
 import type { SharedMemoryStore } from '../shm/export-memory';
-import { ffmpegTapArgs, type FpsModeOption } from '../tap/ffmpeg-tap-args';
+import type { TapOptions } from '../tap/ffmpeg-preflight';
+import { ffmpegTapArgs } from '../tap/ffmpeg-tap-args';
 import { discardUntilEnd } from '../tap/pipe-sink';
+import { readSourceProbe } from '../tap/source-probe';
 import type { TapThread } from '../tap/tap-thread';
 import { TOKENS } from '../tokens';
 import { CameraExport } from './camera-export';
@@ -43,7 +45,7 @@ export class FrameExportHook implements DecodeBoundaryHook {
     @inject(TOKENS.Clock) private readonly clock: FrameClock,
     @inject(TOKENS.LibC) private readonly libc: LibC,
     @inject(TOKENS.TapThread) private readonly tap: TapThread,
-    @inject(TOKENS.FpsModeOption) private readonly fpsModeOption: FpsModeOption,
+    @inject(TOKENS.TapOptions) private readonly tapOptions: TapOptions,
     @inject(TOKENS.Logger) private readonly logger: Logger,
   ) {
     this.badInput = new RateLimitedLog(logger);
@@ -51,7 +53,9 @@ export class FrameExportHook implements DecodeBoundaryHook {
 
   onStreamStart(cameraId: string, geometry: FrameGeometry): void {
     this.guard(cameraId, 'onStreamStart', () => {
-      this.start(cameraId, geometry);
+      const camera = this.start(cameraId, geometry);
+      // Decoded in-process, the frames are the camera's own pictures.
+      if (camera !== null) this.recordSource(camera, geometry.width, geometry.height);
     });
   }
 
@@ -87,10 +91,18 @@ export class FrameExportHook implements DecodeBoundaryHook {
       }
       const camera = this.start(cameraId, { width: this.config.width, height: this.config.height });
       if (camera === null) return;
-      camera.pendingPipe = this.libc.pipe();
+      const frames = this.libc.pipe();
+      let probe: [number, number] | null = null;
+      try {
+        if (this.tapOptions.sourceProbe) probe = this.libc.pipe();
+      } catch (error) {
+        for (const fd of frames) fs.closeSync(fd);
+        throw error;
+      }
+      camera.pendingPipes = { frames, probe };
       output = {
-        args: ffmpegTapArgs(this.config.width, this.config.height, firstFreeFd, this.fpsModeOption),
-        stdio: [camera.pendingPipe[1]],
+        args: ffmpegTapArgs(this.config.width, this.config.height, firstFreeFd, this.tapOptions.fpsModeOption, probe === null ? null : firstFreeFd + 1),
+        stdio: probe === null ? [frames[1]] : [frames[1], probe[1]],
       };
     });
     return output;
@@ -99,17 +111,21 @@ export class FrameExportHook implements DecodeBoundaryHook {
   onProcessSpawned(cameraId: string, child: SpawnedProcess): void {
     this.guard(cameraId, 'onProcessSpawned', () => {
       const camera = this.cameras.get(cameraId);
-      if (camera === undefined || camera.pendingPipe === null) return;
-      const [readFd, writeFd] = camera.pendingPipe;
-      camera.pendingPipe = null;
-      // Our copy of the write end must go, or the pipe never reports end of stream.
-      fs.closeSync(writeFd);
+      if (camera === undefined || camera.pendingPipes === null) return;
+      const { frames, probe } = camera.pendingPipes;
+      camera.pendingPipes = null;
+      // Our copies of the write ends must go, or the pipes never report end of stream.
+      fs.closeSync(frames[1]);
+      if (probe !== null) fs.closeSync(probe[1]);
+      const readFd = frames[0];
       if (child.pid === undefined) {
         fs.closeSync(readFd);
+        if (probe !== null) fs.closeSync(probe[0]);
         this.logger.warn(`camera ${cameraId}: FFmpeg did not start; no frames will be exported until the next start`);
         this.setIdle(camera, true);
         return;
       }
+      if (probe !== null) readSourceProbe(probe[0], (width, height) => this.recordSource(camera, width, height));
       // The pipe is ours until the tap thread has taken it: if it cannot, it is drained here
       // until FFmpeg closes it (never closed under FFmpeg: EPIPE would end RTP and HLS too).
       try {
@@ -179,9 +195,9 @@ export class FrameExportHook implements DecodeBoundaryHook {
     // the tap thread, if it owns the ring, only ever touches the slots and the status block).
     camera.ring.setState(WriterState.STOPPED);
     this.store.unpublish(camera.memory);
-    if (camera.pendingPipe !== null) {
-      for (const fd of camera.pendingPipe) fs.closeSync(fd);
-      camera.pendingPipe = null;
+    if (camera.pendingPipes !== null) {
+      for (const pipe of [camera.pendingPipes.frames, camera.pendingPipes.probe]) for (const fd of pipe ?? []) fs.closeSync(fd);
+      camera.pendingPipes = null;
     }
     if (camera.owner === 'tap') this.tap.detach(camera.tapId);
     else this.store.release(camera.memory);
@@ -207,6 +223,16 @@ export class FrameExportHook implements DecodeBoundaryHook {
 
   private newRing(memory: CameraExport['memory'], meta: MetaView): FrameRing {
     return new FrameRing(meta, memory.data, memory.layout, this.clock, wakerFor(this.libc, memory.metaAddress));
+  }
+
+  /**
+   * The camera's picture size before scaling (spec 3.1: height first, then width, both atomic).
+   * Only while this camera's memory is still its current export's (the probe may answer late).
+   */
+  private recordSource(camera: CameraExport, width: number, height: number): void {
+    if (this.cameras.get(camera.cameraId) !== camera) return;
+    camera.meta.storeU32(Header.SOURCE_HEIGHT, height);
+    camera.meta.storeU32(Header.SOURCE_WIDTH, width);
   }
 
   /** IDLE while no frame can come (the stream ended), LIVE again when onFrame delivers one. */

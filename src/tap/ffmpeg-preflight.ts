@@ -2,11 +2,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nv12FrameSize } from '../layout/frame-export-layout';
-import { ffmpegTapArgs, type FpsModeOption } from './ffmpeg-tap-args';
+import { ffmpegTapArgs, parseSourceProbe, type FpsModeOption } from './ffmpeg-tap-args';
+
+/** The tap arguments an FFmpeg accepts: its passthrough option, and whether it runs the source probe. */
+export interface TapOptions {
+  readonly fpsModeOption: FpsModeOption;
+  readonly sourceProbe: boolean;
+}
 
 /** What a preflight found: the tap arguments this FFmpeg accepts, or why export must stay off. */
 export type PreflightVerdict =
-  | { readonly accepted: true; readonly fpsModeOption: FpsModeOption; readonly version: string }
+  | ({ readonly accepted: true; readonly version: string } & TapOptions)
   | { readonly accepted: false; readonly message: string };
 
 /** Known equivalents, tried in order: `-fps_mode` exists since FFmpeg 5.1, `-vsync` before. */
@@ -40,24 +46,42 @@ function runPreflight(binary: string, width: number, height: number, timeoutMs: 
   const frameSize = nv12FrameSize(width, height);
   let rejection = '';
   for (const fpsModeOption of FPS_MODE_OPTIONS) {
-    const run = spawnSync(binary, [
-      '-hide_banner', '-nostdin', '-loglevel', 'error',
-      '-f', 'lavfi', '-t', String(PREFLIGHT_FRAMES / 10), '-i', 'testsrc=size=64x48:rate=10',
-      ...ffmpegTapArgs(width, height, 3, fpsModeOption),
-    ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], timeout: timeoutMs, maxBuffer: (PREFLIGHT_FRAMES + 2) * frameSize });
-    const produced = (run.output?.[3] as Buffer | null)?.length ?? 0;
-    if (run.status === 0 && produced >= frameSize && produced % frameSize === 0) return { accepted: true, fpsModeOption, version };
-    const stderr = (run.stderr?.toString() ?? '').trim();
-    rejection = run.error !== undefined
-      ? `${run.error.message}`
-      : firstLine(stderr) || `exit status ${run.status ?? run.signal}, ${produced} bytes of frames for frames of ${frameSize}`;
-    // Only a rejected fps option has a known equivalent; anything else is final.
-    if (!/fps_mode/.test(stderr)) break;
+    let fpsModeRejected = false;
+    // With the source probe first; without it, the frames alone are still worth exporting.
+    for (const sourceProbe of [true, false]) {
+      const run = spawnSync(binary, [
+        '-hide_banner', '-nostdin', '-loglevel', 'error',
+        '-f', 'lavfi', '-t', String(PREFLIGHT_FRAMES / 10), '-i', `testsrc=size=${PROBE_SOURCE.width}x${PROBE_SOURCE.height}:rate=10`,
+        ...ffmpegTapArgs(width, height, 3, fpsModeOption, sourceProbe ? 4 : null),
+      ], {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(sourceProbe ? ['pipe' as const] : [])],
+        timeout: timeoutMs,
+        maxBuffer: (PREFLIGHT_FRAMES + 2) * frameSize,
+      });
+      const produced = (run.output?.[3] as Buffer | null)?.length ?? 0;
+      const framesOk = run.status === 0 && produced >= frameSize && produced % frameSize === 0;
+      const probeOk = !sourceProbe || sameGeometry(parseSourceProbe((run.output?.[4] as Buffer | null)?.toString('latin1', 0, 256) ?? ''));
+      if (framesOk && probeOk) return { accepted: true, fpsModeOption, sourceProbe, version };
+      const stderr = (run.stderr?.toString() ?? '').trim();
+      rejection = run.error !== undefined
+        ? `${run.error.message}`
+        : firstLine(stderr) || `exit status ${run.status ?? run.signal}, ${produced} bytes of frames for frames of ${frameSize}`;
+      // A rejected fps option has a known equivalent: try it (with the probe again).
+      fpsModeRejected = /fps_mode/.test(stderr);
+      if (fpsModeRejected) break;
+    }
+    if (!fpsModeRejected) break;
   }
   return {
     accepted: false,
     message: `${version} at ${binary} rejects the frame tap's arguments (${rejection}); frame export is off, cameras start unchanged`,
   };
+}
+
+const PROBE_SOURCE = { width: 64, height: 48 };
+
+function sameGeometry(found: { width: number; height: number } | null): boolean {
+  return found !== null && found.width === PROBE_SOURCE.width && found.height === PROBE_SOURCE.height;
 }
 
 function ffmpegVersion(binary: string, timeoutMs: number): string {

@@ -77,13 +77,14 @@ describe('hook: live FrameExportHook on the stubbed shm', () => {
     expect(hook.latestFrame('cam1')).to.equal(null);
   });
 
-  it('gives FFmpeg the raw NV12 branch at the configured size on the fd after VAS stdio', () => {
+  it('gives FFmpeg the raw NV12 branch at the configured size, and the source probe, on the fds after VAS stdio', () => {
     const { hook } = createStubbedHook({ AI_FRAME_WIDTH: '320', AI_FRAME_HEIGHT: '180' });
     const output = hook.ffmpegOutput('cam1', 4);
     expect(output.args).to.deep.equal(['-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', 'scale=320:180:flags=bilinear:out_range=tv,format=nv12',
-      '-pix_fmt', 'nv12', '-f', 'rawvideo', 'pipe:4']);
-    expect(output.stdio).to.have.length(1);
-    expect(output.stdio[0]).to.be.a('number');
+      '-pix_fmt', 'nv12', '-f', 'rawvideo', 'pipe:4',
+      '-map', '0:v:0', '-frames:v', '1', '-vf', 'setsar=r=1/h:max=65535,format=gray,crop=iw:2:0:0', '-strict', '-1', '-f', 'yuv4mpegpipe', 'pipe:5']);
+    expect(output.stdio).to.have.length(2);
+    for (const fd of output.stdio) expect(fd).to.be.a('number');
     hook.onStreamStop('cam1');
     hook.close();
   });

@@ -49,12 +49,12 @@ describe('preflight: the tap arguments are run through VAS\'s FFmpeg before any 
   this.timeout(60_000);
 
   it('FFmpeg 5.1 (Debian) accepts -fps_mode passthrough', () => {
-    expect(preflightFfmpeg('ffmpeg', 320, 180)).to.deep.include({ accepted: true, fpsModeOption: '-fps_mode' });
+    expect(preflightFfmpeg('ffmpeg', 320, 180)).to.deep.include({ accepted: true, fpsModeOption: '-fps_mode', sourceProbe: true });
   });
 
   it('FFmpeg 4.1 (npm static) rejects -fps_mode; its equivalent -vsync passthrough is used', () => {
     const verdict = preflightFfmpeg(FFMPEG_4, 320, 180);
-    expect(verdict).to.deep.include({ accepted: true, fpsModeOption: '-vsync' });
+    expect(verdict).to.deep.include({ accepted: true, fpsModeOption: '-vsync', sourceProbe: true });
   });
 
   it('the hook with FFmpeg 4.1 hands out the adapted arguments and says so once', () => {
