@@ -14,7 +14,9 @@ import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS } from '../../src/layout/frame-export-layout';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, Header } from '../../src/layout/frame-export-layout';
+import { loadDecodeBoundaryHook } from '../../plugin/index';
+import { MemoryLogger } from '../support/live-container';
 import { FrameReader, type ExportStatus } from '../../src/reader/frame-reader';
 import { frameProblem } from './support/frames';
 import { PACKAGE_ROOT, exportEnv, fixture, makeTempDir, readMetaIdentity, removeTree, sleep, waitFor, waitForAsync } from './support/harness';
@@ -126,6 +128,58 @@ describe('hardening: writer crash and restart', function () {
     expect(started.lines, started.lines.join('\n')).to.deep.equal([]);
     await writer.call('pump', { id: CAMERA, intervalMs: 20 });
     return writer;
+  }
+
+  /** A stale export, as a writer that died leaves it: made by a hook, moved away while the hook stops, put back. */
+  function staleExport(dir: string): void {
+    const writer = loadDecodeBoundaryHook(exportEnv(dir), new MemoryLogger());
+    writer.onStreamStart(CAMERA, { width: 64, height: 32 });
+    const aside = path.join(base, 'aside');
+    fs.renameSync(path.join(dir, CAMERA), aside);
+    writer.close();
+    fs.renameSync(aside, path.join(dir, CAMERA));
+  }
+
+  function zombie(): Promise<{ parent: ChildProcess; pid: number }> {
+    const parent = spawn('/usr/bin/python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)']);
+    return new Promise((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve({ parent, pid: Number(chunk.toString()) })));
+  }
+
+  for (const [name, make] of [
+    ['its writer is a zombie (killed, not reaped)', async (meta: Buffer) => {
+      const { parent, pid } = await zombie();
+      meta.writeUInt32LE(pid, Header.WRITER_PID);
+      return parent;
+    }],
+    ['its writer was a pid of another pid namespace that runs here, heartbeat stale', async (meta: Buffer) => {
+      meta.writeUInt32LE(1, Header.WRITER_PID); // pid 1 runs here, whatever it was there
+      meta.writeBigUInt64LE(BigInt(fs.statSync('/proc/self/ns/pid').ino + 1), Header.WRITER_PIDNS);
+      meta.writeBigUInt64LE(1n, Header.HEARTBEAT_NS);
+      return null;
+    }],
+  ] as const) {
+    it(`a stale export is replaced when ${name} (the one liveness rule judges it dead)`, async () => {
+      const dir = path.join(base, 'vas');
+      staleExport(dir);
+      const metaFile = path.join(dir, CAMERA, 'frame.meta');
+      const meta = fs.readFileSync(metaFile);
+      meta.writeUInt32LE(1, Header.STATE); // LIVE, as a writer that crashed leaves it
+      const parent = await make(meta);
+      fs.writeFileSync(metaFile, meta);
+      const stale = readMetaIdentity(metaFile);
+      try {
+        const logger = new MemoryLogger();
+        const hook = loadDecodeBoundaryHook(exportEnv(dir), logger);
+        hook.onStreamStart(CAMERA, { width: 64, height: 32 });
+        expect(logger.lines, logger.lines.join('\n')).to.deep.equal([]);
+        const replaced = readMetaIdentity(metaFile);
+        expect(replaced.generation).not.to.equal(stale.generation);
+        expect(replaced.writerPid).to.equal(process.pid);
+        hook.close();
+      } finally {
+        parent?.kill('SIGKILL');
+      }
+    });
   }
 
   it('SIGKILL mid-stream: writer-dead is reported quickly; a new writer process takes over with a new generation; old readers follow it and never return the dead generation again', async () => {
