@@ -91,15 +91,16 @@ export class FrameExportHook implements DecodeBoundaryHook {
       }
       const camera = this.start(cameraId, { width: this.config.width, height: this.config.height });
       if (camera === null) return;
-      const frames = this.libc.pipe();
-      let probe: [number, number] | null = null;
       try {
-        if (this.tapOptions.sourceProbe) probe = this.libc.pipe();
+        const frames = this.libc.pipe();
+        camera.pendingPipes = { frames, probe: null };
+        if (this.tapOptions.sourceProbe) camera.pendingPipes = { frames, probe: this.libc.pipe() };
       } catch (error) {
-        for (const fd of frames) fs.closeSync(fd);
+        // FFmpeg starts without the tap: no export may wait for frames that cannot come.
+        this.stop(camera);
         throw error;
       }
-      camera.pendingPipes = { frames, probe };
+      const { frames, probe } = camera.pendingPipes;
       output = {
         args: ffmpegTapArgs(this.config.width, this.config.height, firstFreeFd, this.tapOptions.fpsModeOption, probe === null ? null : firstFreeFd + 1),
         stdio: probe === null ? [frames[1]] : [frames[1], probe[1]],

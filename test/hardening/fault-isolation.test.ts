@@ -95,6 +95,7 @@ describe('hardening: fault isolation (real FFmpeg, injected failures)', function
       const state = await host.call<HostState>('state');
       expect(state.lines.some((line) => line.includes('ffmpegOutput("camA")') && line.includes('errno 24')), state.lines.join('\n')).to.equal(true);
       await expectUnharmed('camA');
+      expect(reader('camA').status(), 'no export waits for frames that cannot come').to.equal('not-present');
       await expectExporting('camB');
     });
   }
