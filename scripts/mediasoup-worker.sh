@@ -6,12 +6,13 @@
 #   bash scripts/mediasoup-worker.sh               prints the worker's path; builds it if missing
 #   bash scripts/mediasoup-worker.sh --print-path  prints the worker's path; fails if not built
 #
-# The cache key is the mediasoup version locked in package-lock.json, the Debian release and
-# architecture, the versions of the Debian libraries the worker is built against, and a hash of
-# the stand-in files in scripts/mediasoup-worker/. A set MEDIASOUP_WORKER_BIN wins over the
-# cache (it is what mediasoup itself honours). Cache root: $VAS_FRAME_EXPORT_CACHE, default
-# /var/cache/vas-frame-export. Build jobs: $MEDIASOUP_WORKER_JOBS (default 2), under nice -n 19.
-# Progress goes to stderr; stdout is only the path. Every failure is one line on stderr.
+# The cache key is the mediasoup version and integrity locked in package-lock.json, the Debian
+# release and architecture, the versions of the Debian libraries the worker is built against, and
+# a hash of scripts/mediasoup-worker/standins/ (details: scripts/mediasoup-worker/README.md). A
+# set MEDIASOUP_WORKER_BIN wins over the cache (mediasoup itself honours it too). Cache root:
+# $VAS_FRAME_EXPORT_CACHE, default /var/cache/vas-frame-export. Build jobs:
+# $MEDIASOUP_WORKER_JOBS (default 2), under nice -n 19. Progress goes
+# to stderr; stdout is only the path. Every failure is one line on stderr.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -49,13 +50,13 @@ locked_mediasoup() {
 }
 
 cache_key() {
-  local version="$1" os arch libs standin_hash
+  local version="$1" integrity="$2" os arch libs standin_hash
   os="$(. /etc/os-release && echo "${ID:-unknown}-${VERSION_ID:-unknown}")"
   arch="$(uname -m)"
   libs="$({ dpkg-query -W -f '${db:Status-Abbrev}${Package}=${Version}\n' "${key_package_patterns[@]}" 2>/dev/null || true; } |
     sed -n 's/^ii *//p' | sort | tr '\n' ' ')"
   standin_hash="$(cd "$standins" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
-  printf '%s\n' "mediasoup=$version os=$os arch=$arch libs=[$libs] standins=$standin_hash"
+  printf '%s\n' "mediasoup=$version integrity=$integrity os=$os arch=$arch libs=[$libs] standins=$standin_hash"
 }
 
 worker_dir_for() {
@@ -71,7 +72,7 @@ usable() {
 locked="$(locked_mediasoup)"
 version="${locked%% *}"
 integrity="${locked#* }"
-key="$(cache_key "$version")"
+key="$(cache_key "$version" "$integrity")"
 dir="$(worker_dir_for "$version" "$key")"
 bin="$dir/mediasoup-worker"
 
@@ -100,7 +101,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
     die "apt-get install ${missing[*]} failed"
   # The library versions may have changed with the install: recompute the key.
-  key="$(cache_key "$version")"
+  key="$(cache_key "$version" "$integrity")"
   dir="$(worker_dir_for "$version" "$key")"
   bin="$dir/mediasoup-worker"
 fi
