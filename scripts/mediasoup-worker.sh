@@ -8,7 +8,7 @@
 #
 # The cache key is the mediasoup version and integrity locked in package-lock.json, the Debian
 # release and architecture, the versions of the Debian libraries the worker is built against, and
-# a hash of scripts/mediasoup-worker/standins/ (details: scripts/mediasoup-worker/README.md). A
+# a hash of scripts/mediasoup-worker/{standins,patches}/ (details in the README there). A
 # set MEDIASOUP_WORKER_BIN wins over the cache (mediasoup itself honours it too). Cache root:
 # $VAS_FRAME_EXPORT_CACHE, default /var/cache/vas-frame-export. Build jobs:
 # $MEDIASOUP_WORKER_JOBS (default 2), under nice -n 19. Progress goes
@@ -17,6 +17,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 standins="$repo/scripts/mediasoup-worker/standins"
+patches="$repo/scripts/mediasoup-worker/patches"
 cache="${VAS_FRAME_EXPORT_CACHE:-/var/cache/vas-frame-export}"
 jobs="${MEDIASOUP_WORKER_JOBS:-2}"
 mode="${1:-build}"
@@ -36,7 +37,7 @@ if [ -n "${MEDIASOUP_WORKER_BIN:-}" ]; then
 fi
 
 # Debian packages: what the build needs, and the libraries whose versions key the cache.
-build_packages=(g++ pkg-config ninja-build python3 libuv1-dev libssl-dev libsrtp2-dev libabsl-dev
+build_packages=(g++ pkg-config ninja-build python3 patch libuv1-dev libssl-dev libsrtp2-dev libabsl-dev
   libflatbuffers-dev flatbuffers-compiler)
 key_package_patterns=('libuv1' 'libssl3*' 'libsrtp2-1' 'libabsl2*' 'libflatbuffers-dev')
 
@@ -50,13 +51,13 @@ locked_mediasoup() {
 }
 
 cache_key() {
-  local version="$1" integrity="$2" os arch libs standin_hash
+  local version="$1" integrity="$2" os arch libs inputs_hash
   os="$(. /etc/os-release && echo "${ID:-unknown}-${VERSION_ID:-unknown}")"
   arch="$(uname -m)"
   libs="$({ dpkg-query -W -f '${db:Status-Abbrev}${Package}=${Version}\n' "${key_package_patterns[@]}" 2>/dev/null || true; } |
     sed -n 's/^ii *//p' | sort | tr '\n' ' ')"
-  standin_hash="$(cd "$standins" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
-  printf '%s\n' "mediasoup=$version integrity=$integrity os=$os arch=$arch libs=[$libs] standins=$standin_hash"
+  inputs_hash="$(cd "$repo/scripts/mediasoup-worker" && find standins patches -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  printf '%s\n' "mediasoup=$version integrity=$integrity os=$os arch=$arch libs=[$libs] standins+patches=$inputs_hash"
 }
 
 worker_dir_for() {
@@ -169,6 +170,13 @@ actual="$(node -e '
 [ "$actual" = "$integrity" ] || die "mediasoup@$version tarball integrity $actual does not match package-lock.json"
 tar -xzf "$work/$tarball" -C "$work" package/worker || die "cannot unpack $tarball"
 src="$work/package/worker"
+
+# Fixes to mediasoup's own sources, each explained in its header (scripts/mediasoup-worker/patches).
+for fix in "$patches"/*.patch; do
+  [ -e "$fix" ] || continue
+  patch -p1 --batch --forward --quiet -d "$work/package" -i "$fix" >>"$log" 2>&1 ||
+    die "$(basename "$fix") does not apply to mediasoup $version (see $log)"
+done
 
 # Each subproject the worker uses gets its stand-in, in the folder its .wrap names.
 for wrap in "$src"/subprojects/*.wrap; do
