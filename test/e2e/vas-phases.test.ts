@@ -3,7 +3,8 @@
  * host runs upstream VAS's FFmpeg command (decode once, libx264 RTP to MediaSoup with -ssrc and
  * pkt_size=1200, libx264 HLS with epoch numbering) against a real RTSP camera; its RTP goes into
  * a real mediasoup (VAS's server shape: comedia + rtcpMux PlainTransport, Producer with the SSRC)
- * and out to four viewers (Consumers on PlainTransports to local UDP sockets). One run, in order:
+ * and out to four viewers (Consumers on PlainTransports to local UDP sockets) and one browser
+ * (headless Chromium on a WebRtcTransport: ICE, DTLS, SRTP). One run, in order:
  *
  *   off          a patched host with AI_FRAME_EXPORT_ENABLED unset (the baseline)
  *   on           a patched host with the export on, a reader process verifying every frame
@@ -17,6 +18,9 @@
  * VIEWER_TOLERANCE (the two counts are sampled a moment apart); the Producer's score equal to
  * the off phase's; new HLS segments listed in the playlist; and, where the export runs, every
  * exported frame with the camera's counter and colour bars (byte-exact pattern), none lost.
+ * For the browser, from its own inbound-rtp stats (reported every 250 ms): frames decoded in
+ * every 1 s window, no packet lost, and packets received equal to the Producer's within
+ * BROWSER_TOLERANCE (its reports are 250 ms apart).
  * At the end of each host's run (FFmpeg stopped, nothing in flight) each viewer's total equals
  * the Producer's total exactly. A control phase (FFmpeg itself SIGSTOPped for 1.5 s) shows the
  * same measurements do catch a stalled stream.
@@ -32,6 +36,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CameraSimulator } from '../fixtures/camera/camera-simulator';
 import { CameraRoom, type ProducerStreamStats } from '../fixtures/mediasoup/camera-room';
+import { WebRtcViewer, chromiumMissing } from '../fixtures/mediasoup/webrtc-viewer';
 import type { VasMediasoupServer } from '../fixtures/mediasoup/vas-mediasoup-server';
 import { expectGoodFrames } from './support/frame-checks';
 import { HostProcess } from './support/host-client';
@@ -57,11 +62,24 @@ const HLS_TIME_S = 2;
  * packets at this size) can fall on either side. The end-of-run totals allow no difference.
  */
 const VIEWER_TOLERANCE = 5;
+/**
+ * The same for the browser, whose counts come from reports 250 ms apart: up to 250 ms of packets
+ * (about 9 at this stream's 33 packets/s) can fall on either side at each end of the phase.
+ */
+const BROWSER_TOLERANCE = 20;
 
 interface ViewerFigures {
   readonly packets: number;
   readonly fewestInAWindow: number;
   readonly maxGapMs: number;
+}
+
+interface BrowserFigures {
+  readonly packets: number;
+  readonly lost: number;
+  readonly framesDecoded: number;
+  /** Fewest frames decoded in a 1 s window (from the reports around each window's ends). */
+  readonly fewestFramesInAWindow: number;
 }
 
 interface PhaseFigures {
@@ -70,6 +88,7 @@ interface PhaseFigures {
   readonly producerPackets: number;
   readonly producerScore: number;
   readonly viewers: readonly ViewerFigures[];
+  readonly browser: BrowserFigures | null;
   readonly hlsListed: readonly string[];
   readonly framesVerified: number | null;
   readonly tapLost: number | null;
@@ -87,6 +106,23 @@ function viewerFigures(arrivals: readonly number[], from: number, to: number): V
   return { packets: arrivals.length, fewestInAWindow: Math.min(...counts), maxGapMs };
 }
 
+function browserFigures(viewer: WebRtcViewer, from: number, to: number): BrowserFigures | null {
+  const at = (t: number): { packetsReceived: number; packetsLost: number; framesDecoded: number } =>
+    viewer.sampleAt(t) ?? { packetsReceived: 0, packetsLost: 0, framesDecoded: 0 };
+  const first = at(from);
+  const last = at(to);
+  let fewest = Infinity;
+  for (let w = 0; w < Math.floor((to - from) / WINDOW_MS); w++) {
+    fewest = Math.min(fewest, at(from + (w + 1) * WINDOW_MS).framesDecoded - at(from + w * WINDOW_MS).framesDecoded);
+  }
+  return {
+    packets: last.packetsReceived - first.packetsReceived,
+    lost: last.packetsLost - first.packetsLost,
+    framesDecoded: last.framesDecoded - first.framesDecoded,
+    fewestFramesInAWindow: fewest,
+  };
+}
+
 function fmt(ms: number): string {
   return ms.toFixed(1);
 }
@@ -100,6 +136,7 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
   let exportDir = '';
   let scratch = '';
   let host: HostProcess | null = null;
+  let browser: WebRtcViewer | null = null;
   let watcher: WatchReader | null = null;
   const spinners: SpinReader[] = [];
   const figures: PhaseFigures[] = [];
@@ -108,6 +145,8 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
   let hlsDir = '';
 
   before(async function () {
+    const noBrowser = chromiumMissing();
+    if (noBrowser !== null) throw new Error(`the browser viewer needs Chromium: ${noBrowser}`);
     server = await startVasMediasoup();
     exportDir = fs.mkdtempSync('/dev/shm/vas-e2e-phases-');
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vas-e2e-phases-'));
@@ -118,6 +157,7 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
 
   after(async () => {
     for (const spinner of spinners) await spinner.stop();
+    await browser?.close();
     await host?.close();
     await watcher?.stop();
     await room?.close();
@@ -129,7 +169,9 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
       const lines = figures.map((f) => {
         const viewers = f.viewers.map((v, i) => `v${i + 1} ${v.packets} (min ${v.fewestInAWindow}/s, gap ${fmt(v.maxGapMs)} ms)`).join('; ');
         const exportText = f.framesVerified === null ? 'no export check' : `${f.framesVerified} frames verified, tap lost ${f.tapLost}`;
-        return `${f.label.padEnd(12)} ${fmt(f.ms)} ms: producer ${f.producerPackets} packets, score ${f.producerScore}; ${viewers}; ` +
+        const b = f.browser;
+        const browserText = b === null ? '' : `; browser ${b.packets} packets (lost ${b.lost}), ${b.framesDecoded} frames decoded (min ${b.fewestFramesInAWindow}/s)`;
+        return `${f.label.padEnd(12)} ${fmt(f.ms)} ms: producer ${f.producerPackets} packets, score ${f.producerScore}; ${viewers}${browserText}; ` +
           `HLS +${f.hlsListed.length} listed; ${exportText}`;
       });
       console.log(`\n    measured (phases, ${VIEWERS} viewers through mediasoup):\n${[...lines, ...totals].map((l) => `      ${l}`).join('\n')}\n`);
@@ -148,12 +190,15 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
     host = await HostProcess.spawn(true, env, { hlsTimeSeconds: HLS_TIME_S, exposeHook: exportOn });
     hlsDir = path.join(scratch, exportOn ? 'hls-on' : 'hls-off');
     const ingest = await room!.ingest();
+    browser = await WebRtcViewer.start(server!.router(CAMERA.id), ingest.producer.id);
     const startedAt = monotonicMs();
     await host.start({ id: CAMERA.id, rtspUrl: url, rtpPort: ingest.port, ssrc: ingest.ssrc, hlsDir });
     const h = host;
-    const diagnostics = async (): Promise<string> => `ffmpeg stderr: ${await h.stderrTail(CAMERA.id).catch(() => '?')}; host log: ${h.log}`;
+    const diagnostics = async (): Promise<string> => `mediasoup worker deaths: ${server!.deaths.join('; ') || 'none'}; ` +
+      `browser: ${browser?.diagnostics()}; ffmpeg stderr: ${await h.stderrTail(CAMERA.id).catch(() => '?')}; host log: ${h.log}`;
     try {
       for (const viewer of room!.viewers) await viewer.rx.waitForPackets(30, 20_000);
+      await browser.waitForFrames(30, 20_000);
       await waitFor('a first HLS segment in stream.m3u8', 20_000, () => (hlsState(hlsDir).listed.length >= 1 ? true : undefined));
       if (exportOn) await watcher!.waitForFrame(CAMERA.id, 20_000, () => true, startedAt);
     } catch (error) {
@@ -167,8 +212,13 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
     await sleep(500);
     const producer = await room!.producerStats();
     const viewers = room!.viewers.map((v) => v.stats().packets);
-    totals.push(`${label} run totals: producer received ${producer.packetCount} (lost ${producer.packetsLost}); viewers ${viewers.join(', ')}`);
+    const lastReport = browser!.reports[browser!.reports.length - 1];
+    totals.push(`${label} run totals: producer received ${producer.packetCount} (lost ${producer.packetsLost}); viewers ${viewers.join(', ')}; ` +
+      `browser ${lastReport?.packetsReceived} packets (lost ${lastReport?.packetsLost}), ${lastReport?.framesDecoded} frames decoded ` +
+      `(${lastReport?.frameWidth}x${lastReport?.frameHeight}), DTLS ${browser!.dtlsState}`);
     for (const [i, n] of viewers.entries()) expect(n, `${label}: viewer ${i + 1} total vs producer`).to.equal(producer.packetCount);
+    await browser!.close();
+    browser = null;
     await host!.close();
     host = null;
   }
@@ -186,6 +236,9 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
     const scores = [p0.score, p1.score, ...(room!.lowestScore === null ? [] : [room!.lowestScore])];
     const producerScore = Math.min(...scores);
     const viewers = room!.viewers.map((v) => viewerFigures(v.rx.arrivalsBetween(from, to), from, to));
+    // The browser's reports straddling the phase's end arrive up to 250 ms later.
+    await sleep(300);
+    const browserResult = browser === null ? null : browserFigures(browser, from, to);
     // Segments that closed during the phase; FFmpeg lists a segment when the next one starts.
     const hlsListed = await waitFor(`a new HLS segment listed (${label})`, 1000, () => {
       const fresh = newlyListed(hlsBefore, hlsState(hlsDir));
@@ -200,7 +253,9 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
       tapLost = expectGoodFrames(checked, `${label}: exported frames`, GEOMETRY, SLOTS);
       framesVerified = checked.length;
     }
-    const result: PhaseFigures = { label, ms: to - from, producerPackets, producerScore, viewers, hlsListed, framesVerified, tapLost };
+    const result: PhaseFigures = {
+      label, ms: to - from, producerPackets, producerScore, viewers, browser: browserResult, hlsListed, framesVerified, tapLost,
+    };
     figures.push(result);
     return result;
   }
@@ -216,6 +271,12 @@ describe('e2e: VAS unaffected, phase by phase (upstream FFmpeg command, real med
       expect(Math.abs(v.packets - producerPackets), `${label}: viewer ${i + 1} got ${v.packets}, producer ${producerPackets}`)
         .to.be.at.most(VIEWER_TOLERANCE);
     }
+    const b = result.browser!;
+    const why = (): string => browser!.diagnostics();
+    expect(b.fewestFramesInAWindow, `${label}: browser, fewest frames decoded in a ${WINDOW_MS} ms window (${why()})`).to.be.greaterThan(0);
+    expect(b.lost, `${label}: packets the browser lost`).to.equal(0);
+    expect(Math.abs(b.packets - producerPackets), `${label}: browser got ${b.packets}, producer ${producerPackets}`)
+      .to.be.at.most(BROWSER_TOLERANCE);
     if (offScore === null) offScore = producerScore;
     else expect(producerScore, `${label}: producer score vs the off phase`).to.equal(offScore);
     expect(hlsListed.length, `${label}: HLS segments listed during the phase (or within 1 s after it)`).to.be.greaterThan(0);
