@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # System packages for the tests and the demo: FFmpeg, GStreamer's RTSP server (the camera
 # simulator, run with Debian's /usr/bin/python3), numpy for the Python reader's array(), gcc
-# for the C reader. Installs only what is missing; needs root for apt-get.
+# for the C reader, Chromium for the WebRTC viewer. Installs only what is missing; needs root for
+# apt-get.
+# Then the mediasoup worker of the end-to-end tests: reused from the machine's cache, or built
+# once (scripts/mediasoup-worker.sh; about 12 min at one job on 2 cores).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+worker() {
+  local bin
+  bin="$(bash scripts/mediasoup-worker.sh)" || exit 1
+  echo "setup: mediasoup worker $bin"
+}
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
@@ -20,9 +30,12 @@ then
 fi
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+# Headless Chromium: the end-to-end tests' WebRTC viewer of VAS's MediaSoup.
+[ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: system packages present"
+  worker
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -32,3 +45,4 @@ fi
 echo "setup: installing ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+worker

@@ -1,6 +1,7 @@
 /**
  * Tests of the test fixtures alone (no plugin): the RTSP camera simulator and its frame
- * pattern, the RTP receiver, and the unpatched reference VAS host.
+ * pattern, the RTP receiver, and the unpatched reference VAS host (upstream's FFmpeg command,
+ * streaming into VAS's MediaSoup).
  */
 import { expect } from 'chai';
 import * as dgram from 'node:dgram';
@@ -18,8 +19,12 @@ import {
   expectedBarIndexAt,
   renderPatternFrameNv12,
 } from '../fixtures/camera/frame-pattern';
+import { CameraRoom } from '../fixtures/mediasoup/camera-room';
+import type { VasMediasoupServer } from '../fixtures/mediasoup/vas-mediasoup-server';
 import { RtpReceiver } from '../fixtures/rtp-receiver';
-import { prepareHost, type PreparedHost, type RtspPipelineLike } from '../fixtures/vas-host';
+import { prepareHost, upstreamArgvFor, upstreamFfmpegArgs, type PreparedHost, type RtspPipelineLike } from '../fixtures/vas-host';
+import { hlsState } from './support/hls';
+import { startVasMediasoup } from './support/sfu';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,6 +39,26 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | unde
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** -hls_time of the tests (upstream: 6; upstream-ffmpeg-args.json, test_only_differences). */
+const HLS_TIME_S = 2;
+
+/** YYYYMMDD, local time: the recording's date directory. */
+function localDate(): string {
+  const d = new Date();
+  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/**
+ * Counters of frames re-encoded at a higher rate than the camera's: all readable, each the
+ * same as the previous (a repeated frame) or the next, and advancing overall.
+ */
+function expectInOrder(counters: Array<number | null>): void {
+  expect(counters, `unreadable counter in ${counters.join(',')}`).to.not.include(null);
+  const steps = counters.slice(1).map((c, i) => (c! - counters[i]! + COUNTER_MODULUS) % COUNTER_MODULUS);
+  for (const step of steps) expect(step, `counters ${counters.join(',')}`).to.be.oneOf([0, 1]);
+  expect(steps.filter((s) => s === 1).length, `counters ${counters.join(',')}`).to.be.greaterThan(steps.length / 2);
 }
 
 /** Counters of a run of decoded frames must be consecutive (mod 2^20) and all readable. */
@@ -224,6 +249,23 @@ describe('fixtures: RtpReceiver', () => {
     expect(s.bytes).to.equal(8 * 20);
   });
 
+  it('acceptOnly counts one SSRC (a consumer\'s, not mediasoup\'s probation SSRC); arrivals are timed', async () => {
+    rx.reset();
+    rx.acceptOnly(0xcafe);
+    const before = Number(process.hrtime.bigint() / 1000n) / 1000;
+    for (const seq of [10, 11]) await send(rtp(seq, 0xcafe));
+    await send(rtp(7, 1234, 127));
+    await rx.waitForPackets(2, 2000);
+    await waitFor('the probation packet', 2000, () => (rx.stats().otherSsrc === 1 ? true : undefined));
+    const after = Number(process.hrtime.bigint() / 1000n) / 1000;
+    const s = rx.stats();
+    expect([s.packets, s.otherSsrc, s.lost]).to.deep.equal([2, 1, 0]);
+    expect(s.ssrcs).to.deep.equal([0xcafe]);
+    expect(rx.arrivalsBetween(before, after + 1)).to.have.length(2);
+    expect(rx.arrivalsBetween(after + 1, after + 2)).to.deep.equal([]);
+    rx.acceptOnly(null);
+  });
+
   it('rejects waitForPackets on timeout', async () => {
     rx.reset();
     let err: unknown = null;
@@ -235,25 +277,29 @@ describe('fixtures: RtpReceiver', () => {
 });
 
 describe('fixtures: reference VAS host (unpatched)', function () {
-  this.timeout(60000);
+  this.timeout(90000);
   const sim = new CameraSimulator();
-  const rx = new RtpReceiver();
+  let server: VasMediasoupServer | null = null;
+  let room: CameraRoom | null = null;
   let host: PreparedHost | null = null;
   let pipeline: RtspPipelineLike | null = null;
+  let shortHls: RtspPipelineLike | null = null;
   let tmp = '';
   let url = '';
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vas-fixture-e2e-'));
     [url] = (await sim.start({ width: 640, height: 360, fps: 25, paths: ['cam1'] })) as [string];
-    await rx.start();
     host = prepareHost({ patched: false });
     pipeline = host.load();
+    shortHls = host.load({ hlsTimeSeconds: HLS_TIME_S });
   });
 
   after(async () => {
     await pipeline?.stopAll();
-    await rx.stop();
+    await shortHls?.stopAll();
+    await room?.close();
+    server?.close();
     await sim.stop();
     host?.cleanup();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -264,57 +310,82 @@ describe('fixtures: reference VAS host (unpatched)', function () {
     expect(js).to.not.include('vas-frame-export');
   });
 
-  it('spawns the documented FFmpeg command and stdio', () => {
-    const hlsDir = path.join(tmp, 'hls-argv');
-    pipeline!.start({ id: 'argv', rtspUrl: 'rtsp://127.0.0.1:1/none', rtpPort: 5004, hlsDir });
+  it('spawns upstream VAS\'s FFmpeg command, argument for argument (test/fixtures/vas/upstream-ffmpeg-args.json)', async () => {
+    const camera = { id: 'argv', rtspUrl: 'rtsp://127.0.0.1:1/none', rtpPort: 5004, ssrc: 0xdeadbeef, hlsDir: path.join(tmp, 'rec-argv') };
+    pipeline!.start(camera);
     const spawned = pipeline!.lastSpawn('argv')!;
-    expect(spawned.argv).to.deep.equal([
-      'ffmpeg', '-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', 'rtsp://127.0.0.1:1/none',
-      '-map', '0:v:0', '-c:v', 'copy', '-f', 'rtp', 'rtp://127.0.0.1:5004',
-      '-map', '0:v:0', '-c:v', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '5',
-      '-hls_flags', 'delete_segments', path.join(hlsDir, 'index.m3u8'),
-    ]);
-    expect(spawned.stdio).to.deep.equal(['ignore', 'ignore', 'pipe']);
-    return pipeline!.stop('argv');
+    await pipeline!.stop('argv');
+    expect(spawned.argv).to.deep.equal(upstreamArgvFor(camera, localDate()));
+    // The SSRC goes to FFmpeg signed, as upstream converts it (0xdeadbeef - 2^32).
+    expect(spawned.argv[spawned.argv.indexOf('-ssrc') + 1]).to.equal('-559038737');
+    expect(spawned.stdio).to.deep.equal(upstreamFfmpegArgs().stdio.reference_host);
+    expect(spawned.stdio).to.deep.equal(['ignore', 'pipe', 'pipe']);
   });
 
-  it('forwards the camera as RTP to the receiver and records HLS segments', async () => {
-    const hlsDir = path.join(tmp, 'hls-cam1');
-    rx.reset();
-    pipeline!.start({ id: 'cam1', rtspUrl: url, rtpPort: rx.port, hlsDir });
-    const pid = pipeline!.lastSpawn('cam1')!.pid!;
+  it('without an SSRC, leaves -ssrc out as upstream does', async () => {
+    const camera = { id: 'argv-nossrc', rtspUrl: 'rtsp://127.0.0.1:1/none', rtpPort: 5006, hlsDir: path.join(tmp, 'rec-nossrc') };
+    pipeline!.start(camera);
+    const spawned = pipeline!.lastSpawn('argv-nossrc')!;
+    await pipeline!.stop('argv-nossrc');
+    expect(spawned.argv).to.not.include('-ssrc');
+    expect(spawned.argv).to.deep.equal(upstreamArgvFor(camera, localDate()));
+  });
+
+  it('differs from upstream in the tests only by the documented test-only differences', async () => {
+    const differences = upstreamFfmpegArgs().test_only_differences;
+    expect(differences.map((d) => d.argument)).to.deep.equal(['-hls_time']);
+    const camera = { id: 'argv-short', rtspUrl: 'rtsp://127.0.0.1:1/none', rtpPort: 5008, ssrc: 42, hlsDir: path.join(tmp, 'rec-short') };
+    shortHls!.start(camera);
+    const spawned = shortHls!.lastSpawn('argv-short')!;
+    await shortHls!.stop('argv-short');
+    const overrides = Object.fromEntries(differences.map((d) => [d.argument, d.end_to_end_tests]));
+    expect(overrides).to.deep.equal({ '-hls_time': String(HLS_TIME_S) });
+    expect(spawned.argv).to.deep.equal(upstreamArgvFor(camera, localDate(), overrides));
+    const plain = upstreamArgvFor(camera, localDate());
+    expect(spawned.argv.filter((a, i) => a !== plain[i])).to.deep.equal([String(HLS_TIME_S)]);
+  });
+
+  it('streams the camera through VAS\'s MediaSoup to a viewer and records HLS with epoch numbering', async () => {
+    server = await startVasMediasoup();
+    room = await CameraRoom.open(server, 'cam1', 1);
+    const ingest = await room.ingest();
+    const viewer = room.viewers[0]!;
+    const hlsDir = path.join(tmp, 'rec-cam1');
+    const startedEpoch = Math.floor(Date.now() / 1000);
+    shortHls!.start({ id: 'cam1', rtspUrl: url, rtpPort: ingest.port, ssrc: ingest.ssrc, hlsDir });
+    const pid = shortHls!.lastSpawn('cam1')!.pid!;
     expect(pid).to.be.a('number');
-    const stats = await rx.waitForPackets(50, 10000).catch((e: unknown) => {
-      throw new Error(`${String(e)}; ffmpeg stderr: ${pipeline!.stderrTail('cam1')}`);
+    const stats = await viewer.rx.waitForPackets(50, 15000).catch((e: unknown) => {
+      throw new Error(`${String(e)}; ffmpeg stderr: ${shortHls!.stderrTail('cam1')}`);
     });
-    expect(stats.payloadTypes).to.deep.equal([96]);
-    expect(stats.ssrcs).to.have.length(1);
-    expect(stats.lost).to.equal(0);
+    expect(stats.lost, 'packets lost on the way to the viewer').to.equal(0);
+    const producer = await room.producerStats();
+    expect(producer.packetCount, 'packets the producer received').to.be.at.least(50);
+    expect(producer.score, 'producer score').to.equal(10);
 
-    // -hls_time 1 with a key frame every second: segments close about once a second.
-    const segments = await waitFor('2 HLS segments and index.m3u8', 20000, () => {
-      if (!fs.existsSync(path.join(hlsDir, 'index.m3u8'))) return undefined;
-      const ts = fs.readdirSync(hlsDir).filter((f) => f.endsWith('.ts'));
-      return ts.length >= 2 ? ts.sort() : undefined;
+    // Segments close every HLS_TIME_S s (key frames every 2 s: -g 60 at -r 30).
+    const hls = await waitFor('2 HLS segments in stream.m3u8', 20000, () => {
+      const state = hlsState(hlsDir);
+      return state.listed.length >= 2 ? state : undefined;
     });
-    const playlist = fs.readFileSync(path.join(hlsDir, 'index.m3u8'), 'utf8');
-    expect(playlist).to.match(/^#EXTM3U/);
-    const listed = playlist.split('\n').filter((l) => l.endsWith('.ts'));
-    expect(listed.length).to.be.at.least(1);
-    for (const seg of listed) expect(segments.concat(fs.readdirSync(hlsDir))).to.include(seg);
+    const day = localDate();
+    for (const seg of hls.listed) {
+      expect(hls.files, 'listed segments are on disk under <YYYYMMDD>/').to.include(path.join(day, seg));
+      const n = Number(/^segment-(\d+)\.ts$/.exec(seg)?.[1]);
+      expect(n, `${seg}: numbered from the epoch second FFmpeg started`).to.be.within(startedEpoch - 1, startedEpoch + 60);
+    }
 
-    // The recording is the camera's own stream (copied, not re-encoded): its frames carry
-    // consecutive counters.
-    const first = path.join(hlsDir, listed[0]!);
-    const frames = await grabNv12Frames({ url: first, width: 320, height: 180, frames: 10 });
-    expectConsecutive(frames.map((f) => decodeFrameCounter(f, 320, 180)));
+    // The recording is the camera re-encoded at -r 30 from 25 fps: its frames carry the
+    // camera's counters in order, some shown twice, none skipped.
+    const frames = await grabNv12Frames({ url: path.join(hlsDir, day, hls.listed[0]!), width: 320, height: 180, frames: 20 });
+    expectInOrder(frames.map((f) => decodeFrameCounter(f, 320, 180)));
 
-    await pipeline!.stop('cam1');
-    expect(pipeline!.isRunning('cam1')).to.equal(false);
+    await shortHls!.stop('cam1');
+    expect(shortHls!.isRunning('cam1')).to.equal(false);
     expect(pidAlive(pid)).to.equal(false);
-    // After the stop no more RTP arrives.
-    const after = rx.stats().packets;
+    // After the stop nothing more arrives.
+    const after = viewer.stats().packets;
     await sleep(300);
-    expect(rx.stats().packets).to.equal(after);
+    expect(viewer.stats().packets).to.equal(after);
   });
 });

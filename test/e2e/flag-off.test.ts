@@ -7,18 +7,28 @@
  *   - nothing appears under AI_FRAME_EXPORT_DIR;
  *   - the host process never loads tsyringe, reflect-metadata, koffi or ffi-rs (require.cache
  *     and /proc/self/maps of the host process, which loaded nothing else);
- *   - RTP reaches the receiver and HLS writes segments and its playlist.
+ *   - the camera reaches a viewer through VAS's MediaSoup (real worker: PlainTransport with
+ *     comedia + rtcpMux, Producer with FFmpeg's SSRC, a Consumer to a local socket), and HLS
+ *     writes segments and its playlist.
+ * Every run gets the same SSRC and PlainTransport port, so argv can be compared byte for byte.
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CameraSimulator } from '../fixtures/camera/camera-simulator';
-import { RtpReceiver, type RtpStats } from '../fixtures/rtp-receiver';
+import { CameraRoom, type Ingest } from '../fixtures/mediasoup/camera-room';
+import type { VasMediasoupServer } from '../fixtures/mediasoup/vas-mediasoup-server';
+import type { RtpStats } from '../fixtures/rtp-receiver';
 import { repoRoot, type HostSpawnRecord } from '../fixtures/vas-host';
 import { HostProcess } from './support/host-client';
 import type { LoadedModules } from './support/host-process';
+import { hlsState } from './support/hls';
 import { waitFor } from './support/reader-client';
+import { startVasMediasoup } from './support/sfu';
+
+/** -hls_time of the tests (upstream: 6; test/fixtures/vas/upstream-ffmpeg-args.json). */
+const HLS_TIME_S = 2;
 
 /** Packages the live path needs; none may load with the flag off. */
 const LIVE_ONLY_PACKAGES = ['tsyringe', 'reflect-metadata', 'koffi', 'ffi-rs'];
@@ -27,6 +37,8 @@ interface Run {
   readonly label: string;
   readonly spawn: HostSpawnRecord;
   readonly rtp: RtpStats;
+  /** The payload type the viewer's consumer was given. */
+  readonly consumerPayloadType: number;
   readonly segments: readonly string[];
   readonly modules: LoadedModules;
   readonly exportEntries: readonly string[];
@@ -50,7 +62,9 @@ function liveOnly(files: readonly string[]): string[] {
 describe('e2e: flag off (patched host vs unpatched host)', function () {
   this.timeout(120_000);
   const sim = new CameraSimulator();
-  const rx = new RtpReceiver();
+  let server: VasMediasoupServer | null = null;
+  let room: CameraRoom | null = null;
+  let first: Ingest | null = null;
   let url = '';
   let exportDir = '';
   let scratch = '';
@@ -63,12 +77,14 @@ describe('e2e: flag off (patched host vs unpatched host)', function () {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vas-e2e-off-'));
     hlsDir = path.join(scratch, 'hls');
     [url] = (await sim.start({ width: 320, height: 240, fps: 25, paths: ['cam1'] })) as [string];
-    await rx.start();
+    server = await startVasMediasoup();
+    room = await CameraRoom.open(server, 'cam1', 1);
   });
 
   after(async () => {
     for (const host of hosts) await host.close();
-    await rx.stop();
+    await room?.close();
+    server?.close();
     await sim.stop();
     if (exportDir) fs.rmSync(exportDir, { recursive: true, force: true });
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
@@ -77,34 +93,35 @@ describe('e2e: flag off (patched host vs unpatched host)', function () {
   /** One host, one camera, the same parameters every time: stream, check RTP + HLS, stop. */
   async function stream(label: string, patched: boolean, env: Record<string, string>): Promise<Run> {
     fs.rmSync(hlsDir, { recursive: true, force: true });
-    const host = await HostProcess.spawn(patched, env);
+    const host = await HostProcess.spawn(patched, env, { hlsTimeSeconds: HLS_TIME_S });
     hosts.push(host);
-    rx.reset();
-    await host.start({ id: 'cam1', rtspUrl: url, rtpPort: rx.port, hlsDir });
+    // VAS's stop_stream closed the previous producer; the new one gets the same SSRC and port.
+    const ingest = first === null ? (first = await room!.ingest()) : await room!.ingest({ ssrc: first.ssrc, port: first.port });
+    const viewer = room!.viewers[0]!;
+    await host.start({ id: 'cam1', rtspUrl: url, rtpPort: ingest.port, ssrc: ingest.ssrc, hlsDir });
     const spawn = (await host.lastSpawn('cam1'))!;
     const diagnostics = async (): Promise<string> => `ffmpeg stderr: ${await host.stderrTail('cam1')}; host log: ${host.log}`;
-    await rx.waitForPackets(50, 15_000).catch(async (e: unknown) => {
+    await viewer.rx.waitForPackets(50, 15_000).catch(async (e: unknown) => {
       throw new Error(`${label}: ${String(e)}; ${await diagnostics()}`);
     });
-    const segments = await waitFor(`${label}: 2 HLS segments and index.m3u8`, 15_000, () => {
-      if (!fs.existsSync(path.join(hlsDir, 'index.m3u8'))) return undefined;
-      const ts = fs.readdirSync(hlsDir).filter((f) => f.endsWith('.ts')).sort();
-      return ts.length >= 2 ? ts : undefined;
+    const hls = await waitFor(`${label}: 2 HLS segments in stream.m3u8`, 15_000, () => {
+      const state = hlsState(hlsDir);
+      return state.listed.length >= 2 ? state : undefined;
     });
-    const playlist = fs.readFileSync(path.join(hlsDir, 'index.m3u8'), 'utf8');
+    const playlist = fs.readFileSync(path.join(hlsDir, 'stream.m3u8'), 'utf8');
     expect(playlist, `${label}: playlist`).to.match(/^#EXTM3U/);
-    const listed = playlist.split('\n').filter((line) => line.endsWith('.ts'));
-    expect(listed.length, `${label}: segments listed in index.m3u8`).to.be.at.least(1);
+    const segments = hls.listed;
     const exportEntries = fs.readdirSync(exportDir);
     const modules = await host.modules();
     await host.stop('cam1');
     expect(await host.isRunning('cam1')).to.equal(false);
     expect(pidAlive(spawn.pid!), `${label}: FFmpeg exited`).to.equal(false);
-    const rtp = rx.stats();
+    const rtp = viewer.stats();
+    const consumerPayloadType = viewer.currentConsumer!.rtpParameters.codecs[0]!.payloadType;
     await host.close();
-    const run: Run = { label, spawn, rtp, segments, modules, exportEntries: [...exportEntries, ...fs.readdirSync(exportDir)] };
+    const run: Run = { label, spawn, rtp, consumerPayloadType, segments, modules, exportEntries: [...exportEntries, ...fs.readdirSync(exportDir)] };
     runs.set(label, run);
-    console.log(`      ${label}: ${rtp.packets} RTP packets (${rtp.lost} lost, max gap ${rtp.maxGapMs.toFixed(1)} ms), ` +
+    console.log(`      ${label}: ${rtp.packets} RTP packets at the viewer (${rtp.lost} lost, max gap ${rtp.maxGapMs.toFixed(1)} ms), ` +
       `HLS ${segments.join(',')}; ${modules.requireCache.length} modules loaded`);
     return run;
   }
@@ -115,9 +132,9 @@ describe('e2e: flag off (patched host vs unpatched host)', function () {
     AI_FRAME_HEIGHT: '240',
   });
 
-  it('unpatched host: RTP at the receiver, HLS segments and playlist', async () => {
+  it('unpatched host: the camera at a viewer through mediasoup, HLS segments and playlist', async () => {
     const run = await stream('unpatched', false, ENV_OFF());
-    expect(run.rtp.payloadTypes).to.deep.equal([96]);
+    expect(run.rtp.payloadTypes).to.deep.equal([run.consumerPayloadType]);
     expect(run.rtp.ssrcs).to.have.length(1);
     expect(run.modules.requireCache.filter((f) => f.includes('vas-frame-export') || f.startsWith(path.join(repoRoot(), 'dist', 'plugin')))).to.deep.equal([]);
   });
@@ -127,7 +144,7 @@ describe('e2e: flag off (patched host vs unpatched host)', function () {
       const env = ENV_OFF();
       if (flag !== null) env.AI_FRAME_EXPORT_ENABLED = flag;
       const run = await stream(label, true, env);
-      expect(run.rtp.payloadTypes).to.deep.equal([96]);
+      expect(run.rtp.payloadTypes).to.deep.equal([run.consumerPayloadType]);
       expect(run.rtp.ssrcs).to.have.length(1);
       expect(run.exportEntries, 'entries under AI_FRAME_EXPORT_DIR').to.deep.equal([]);
     });
@@ -135,7 +152,7 @@ describe('e2e: flag off (patched host vs unpatched host)', function () {
 
   it('patched hosts spawn FFmpeg with exactly the unpatched argv and stdio', () => {
     const plain = runs.get('unpatched')!;
-    expect(plain.spawn.stdio).to.deep.equal(['ignore', 'ignore', 'pipe']);
+    expect(plain.spawn.stdio).to.deep.equal(['ignore', 'pipe', 'pipe']);
     for (const run of runs.values()) {
       expect(run.spawn.argv, `${run.label}: argv`).to.deep.equal(plain.spawn.argv);
       expect(run.spawn.stdio, `${run.label}: stdio`).to.deep.equal(plain.spawn.stdio);

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { CameraSimulator } from '../fixtures/camera/camera-simulator';
 import { decodeFrameCounter } from '../fixtures/camera/frame-pattern';
 import { copyHostFixture, hostFixtureDir, patchFile, prepareHost, repoRoot, run, type PreparedHost } from '../fixtures/vas-host';
-import { RtpReceiver } from '../fixtures/rtp-receiver';
+import { CameraRoom } from '../fixtures/mediasoup/camera-room';
+import { startVasMediasoup } from './support/sfu';
 
 /** One hunk of a unified diff. */
 interface Hunk {
@@ -262,25 +263,26 @@ describe('patch: 0001-vas-decode-boundary-hook', function () {
     temps.push(stubDir);
     writeStubPlugin(stubDir);
     const sim = new CameraSimulator();
-    const rx = new RtpReceiver();
+    const server = await startVasMediasoup();
+    const room = await CameraRoom.open(server, 'cam1', 1);
     const tapFile = path.join(stubDir, 'tap.nv12');
     const fd = fs.openSync(tapFile, 'w');
     try {
       const [url] = await sim.start({ width: 320, height: 240, fps: 25, paths: ['cam1'] });
-      await rx.start();
+      const ingest = await room.ingest();
       const tapArgs = ['-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'nv12', '-s', '160x120', 'pipe:3'];
       // The tap's stdio entry is a parent fd; the child sees it as fd 3 (= firstFreeFd).
       globalThis.__vasFrameExportStub = { calls: [], tap: { args: tapArgs, stdio: [fd] } };
       const host = prepareHost({ patched: true, pluginPackageDir: stubDir });
       hosts.push(host);
       const pipeline = host.load();
-      pipeline.start({ id: 'cam1', rtspUrl: url!, rtpPort: rx.port, hlsDir: path.join(stubDir, 'hls') });
+      pipeline.start({ id: 'cam1', rtspUrl: url!, rtpPort: ingest.port, ssrc: ingest.ssrc, hlsDir: path.join(stubDir, 'hls') });
       const spawned = pipeline.lastSpawn('cam1')!;
-      expect(spawned.stdio).to.deep.equal(['ignore', 'ignore', 'pipe', fd]);
+      expect(spawned.stdio).to.deep.equal(['ignore', 'pipe', 'pipe', fd]);
       expect(spawned.argv.slice(-tapArgs.length)).to.deep.equal(tapArgs);
-      expect(spawned.argv.slice(0, -tapArgs.length)).to.include(`rtp://127.0.0.1:${rx.port}`);
-      // The RTP branch keeps working next to the tap.
-      await rx.waitForPackets(30, 10000);
+      expect(spawned.argv.slice(0, -tapArgs.length)).to.include(`rtp://127.0.0.1:${ingest.port}?pkt_size=1200`);
+      // The RTP branch keeps working next to the tap: the camera reaches a viewer through mediasoup.
+      await room.viewers[0]!.rx.waitForPackets(30, 10000);
       const frameSize = (160 * 120 * 3) / 2;
       await new Promise<void>((resolve, reject) => {
         const deadline = Date.now() + 10000;
@@ -307,7 +309,8 @@ describe('patch: 0001-vas-decode-boundary-hook', function () {
       for (let i = 1; i < counters.length; i++) expect(counters[i]! - counters[i - 1]!).to.equal(1);
     } finally {
       fs.closeSync(fd);
-      await rx.stop();
+      await room.close();
+      server.close();
       await sim.stop();
     }
   });

@@ -16,6 +16,15 @@ export function hostEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...out, ...env };
 }
 
+export interface HostOptions {
+  /** RtspPipelineOptions.hlsTimeSeconds (default: upstream's 6). */
+  readonly hlsTimeSeconds?: number;
+  /** Patched only: allow killTapThread() (see host-process.ts). */
+  readonly exposeHook?: boolean;
+  /** Ready timeout. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
 type Request = HostRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /** A running host process. */
@@ -31,8 +40,12 @@ export class HostProcess {
    * Starts the host with exactly `env` for AI_FRAME_* (nothing inherited), waits until its
    * module is loaded (the patched one has called loadDecodeBoundaryHook by then).
    */
-  static async spawn(patched: boolean, env: Record<string, string>, timeoutMs = 60_000): Promise<HostProcess> {
-    const child = fork(HOST_SCRIPT, [patched ? 'patched' : 'unpatched'], {
+  static async spawn(patched: boolean, env: Record<string, string>, options: HostOptions = {}): Promise<HostProcess> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const args = [patched ? 'patched' : 'unpatched'];
+    if (options.hlsTimeSeconds !== undefined) args.push('--hls-time', String(options.hlsTimeSeconds));
+    if (options.exposeHook) args.push('--expose-hook');
+    const child = fork(HOST_SCRIPT, args, {
       env: hostEnv(env),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -130,6 +143,11 @@ export class HostProcess {
   async busy(ms: number): Promise<{ startedNs: bigint; endedNs: bigint }> {
     const reply = await this.call<{ startedNs: string; endedNs: string }>({ op: 'busy', ms }, ms + 30_000);
     return { startedNs: BigInt(reply.startedNs), endedNs: BigInt(reply.endedNs) };
+  }
+
+  /** Ends the patched host's tap thread (needs exposeHook and a running camera). */
+  async killTapThread(): Promise<void> {
+    await this.call({ op: 'killTapThread' });
   }
 
   modules(): Promise<LoadedModules> {

@@ -6,10 +6,15 @@
  *   - with the flag off, require.cache and /proc/self/maps show exactly what VAS loaded, with
  *     nothing the test runner loaded for other tests.
  *
- * Usage: node host-process.js patched|unpatched   (AI_FRAME_EXPORT_* come from the environment)
+ * Usage: node host-process.js patched|unpatched [--hls-time <s>] [--expose-hook]
+ *   (AI_FRAME_EXPORT_* come from the environment)
+ *   --hls-time     RtspPipelineOptions.hlsTimeSeconds (a documented test-only difference)
+ *   --expose-hook  patched only: keep the hook the patched module loads, so that the
+ *                  killTapThread request can end its tap thread (the plugin's own failure mode
+ *                  "tap thread died"). Loads the plugin entry before the host module does.
  *
  * This file imports only node builtins and the host fixture (itself builtins only), so the
- * module list it reports is the host's own.
+ * module list it reports is the host's own (without --expose-hook, it requires nothing else).
  */
 import * as fs from 'node:fs';
 import { prepareHost, type HostCamera, type PreparedHost, type RtspPipelineLike } from '../../fixtures/vas-host';
@@ -23,6 +28,7 @@ export type HostRequest =
   | { readonly id: number; readonly op: 'isRunning'; readonly cameraId: string }
   | { readonly id: number; readonly op: 'stderrTail'; readonly cameraId: string }
   | { readonly id: number; readonly op: 'busy'; readonly ms: number }
+  | { readonly id: number; readonly op: 'killTapThread' }
   | { readonly id: number; readonly op: 'modules' };
 
 /** Host -> parent. */
@@ -57,10 +63,38 @@ function mappedFiles(): string[] {
   return [...files].sort();
 }
 
+const USAGE = 'usage: host-process.js patched|unpatched [--hls-time <s>] [--expose-hook]\n';
 const mode = process.argv[2];
-if (mode !== 'patched' && mode !== 'unpatched') {
-  process.stderr.write('usage: host-process.js patched|unpatched\n');
+const flags = process.argv.slice(3);
+const hlsTimeAt = flags.indexOf('--hls-time');
+const hlsTimeSeconds = hlsTimeAt < 0 ? undefined : Number(flags[hlsTimeAt + 1]);
+const exposeHook = flags.includes('--expose-hook');
+if ((mode !== 'patched' && mode !== 'unpatched') || (hlsTimeSeconds !== undefined && !(hlsTimeSeconds > 0)) || (exposeHook && mode !== 'patched')) {
+  process.stderr.write(USAGE);
   process.exit(2);
+}
+
+/** The live hook the patched module loaded (--expose-hook); its internals are reached as in test/integration/tap.test.ts. */
+let exposedHook: unknown = null;
+
+/**
+ * Wraps the plugin's loadDecodeBoundaryHook before the host module loads, so the hook the
+ * patched module creates is kept here. Same module instance: the host resolves the plugin
+ * through the same symlink to the same real path.
+ */
+function captureHook(hostDir: string): void {
+  const entry = require.resolve('vas-frame-export/plugin', { paths: [hostDir] });
+  const plugin = require(entry) as { loadDecodeBoundaryHook: (...args: unknown[]) => unknown };
+  const load = plugin.loadDecodeBoundaryHook;
+  plugin.loadDecodeBoundaryHook = (...args: unknown[]) => (exposedHook = load(...args));
+}
+
+/** Ends the hook's tap thread (worker.terminate), as a crash of that thread would. */
+async function killTapThread(): Promise<{ terminated: boolean }> {
+  const worker = (exposedHook as { tap?: { worker?: { terminate(): Promise<number> } | null } } | null)?.tap?.worker;
+  if (!worker) throw new Error('no tap thread to kill (host not started with --expose-hook, export off, or no camera running)');
+  await worker.terminate();
+  return { terminated: true };
 }
 
 let host: PreparedHost | null = null;
@@ -97,6 +131,8 @@ async function handle(request: HostRequest): Promise<unknown> {
       while (Date.now() < until) spins++;
       return { startedNs, endedNs: monotonicNs(), spins };
     }
+    case 'killTapThread':
+      return killTapThread();
     case 'modules':
       return { requireCache: Object.keys(require.cache).sort(), mappedFiles: mappedFiles() } satisfies LoadedModules;
   }
@@ -125,7 +161,8 @@ process.on('SIGTERM', () => void shutdown(0));
 
 try {
   host = prepareHost({ patched: mode === 'patched' });
-  pipeline = host.load();
+  if (exposeHook) captureHook(host.dir);
+  pipeline = host.load(hlsTimeSeconds === undefined ? {} : { hlsTimeSeconds });
   send({ type: 'ready', pid: process.pid, dir: host.dir });
 } catch (error) {
   process.stderr.write(`host-process: ${(error as Error).stack ?? String(error)}\n`);
