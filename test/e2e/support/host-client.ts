@@ -21,6 +21,8 @@ export interface HostOptions {
   readonly hlsTimeSeconds?: number;
   /** Patched only: allow killTapThread() (see host-process.ts). */
   readonly exposeHook?: boolean;
+  /** The FFmpeg binary the host runs (RtspPipelineOptions.ffmpegPath). Default: ffmpeg on PATH. */
+  readonly ffmpegPath?: string;
   /** Ready timeout. Default 60 s. */
   readonly timeoutMs?: number;
 }
@@ -45,6 +47,7 @@ export class HostProcess {
     const args = [patched ? 'patched' : 'unpatched'];
     if (options.hlsTimeSeconds !== undefined) args.push('--hls-time', String(options.hlsTimeSeconds));
     if (options.exposeHook) args.push('--expose-hook');
+    if (options.ffmpegPath !== undefined) args.push('--ffmpeg', options.ffmpegPath);
     const child = fork(HOST_SCRIPT, args, {
       env: hostEnv(env),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -6,9 +6,10 @@
  *   - with the flag off, require.cache and /proc/self/maps show exactly what VAS loaded, with
  *     nothing the test runner loaded for other tests.
  *
- * Usage: node host-process.js patched|unpatched [--hls-time <s>] [--expose-hook]
+ * Usage: node host-process.js patched|unpatched [--hls-time <s>] [--expose-hook] [--ffmpeg <binary>]
  *   (AI_FRAME_EXPORT_* come from the environment)
  *   --hls-time     RtspPipelineOptions.hlsTimeSeconds (a documented test-only difference)
+ *   --ffmpeg       RtspPipelineOptions.ffmpegPath: the FFmpeg this VAS runs (default ffmpeg on PATH)
  *   --expose-hook  patched only: keep the hook the patched module loads, so that the
  *                  killTapThread request can end its tap thread (the plugin's own failure mode
  *                  "tap thread died"). Loads the plugin entry before the host module does.
@@ -63,12 +64,14 @@ function mappedFiles(): string[] {
   return [...files].sort();
 }
 
-const USAGE = 'usage: host-process.js patched|unpatched [--hls-time <s>] [--expose-hook]\n';
+const USAGE = 'usage: host-process.js patched|unpatched [--hls-time <s>] [--expose-hook] [--ffmpeg <binary>]\n';
 const mode = process.argv[2];
 const flags = process.argv.slice(3);
 const hlsTimeAt = flags.indexOf('--hls-time');
 const hlsTimeSeconds = hlsTimeAt < 0 ? undefined : Number(flags[hlsTimeAt + 1]);
 const exposeHook = flags.includes('--expose-hook');
+const ffmpegAt = flags.indexOf('--ffmpeg');
+const ffmpegPath = ffmpegAt < 0 ? undefined : flags[ffmpegAt + 1];
 if ((mode !== 'patched' && mode !== 'unpatched') || (hlsTimeSeconds !== undefined && !(hlsTimeSeconds > 0)) || (exposeHook && mode !== 'patched')) {
   process.stderr.write(USAGE);
   process.exit(2);
@@ -162,7 +165,10 @@ process.on('SIGTERM', () => void shutdown(0));
 try {
   host = prepareHost({ patched: mode === 'patched' });
   if (exposeHook) captureHook(host.dir);
-  pipeline = host.load(hlsTimeSeconds === undefined ? {} : { hlsTimeSeconds });
+  pipeline = host.load({
+    ...(hlsTimeSeconds === undefined ? {} : { hlsTimeSeconds }),
+    ...(ffmpegPath === undefined ? {} : { ffmpegPath }),
+  });
   send({ type: 'ready', pid: process.pid, dir: host.dir });
 } catch (error) {
   process.stderr.write(`host-process: ${(error as Error).stack ?? String(error)}\n`);
