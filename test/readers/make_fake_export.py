@@ -127,7 +127,8 @@ class FakeExport:
                  pid: int | None = None, pidns: int | None = None, generation: int | None = None,
                  version: int = VERSION, header_size: int | None = None, slot_meta_size: int = SLOT_META_SIZE,
                  color_matrix: int = BT709, color_range: int = RANGE_LIMITED,
-                 overrides: dict | None = None, meta_size: int | None = None, data_size: int | None = None,
+                 overrides: dict | None = None, slot_overrides: dict | None = None,
+                 meta_size: int | None = None, data_size: int | None = None,
                  publish: bool = True, replace: bool = False):
         if header_size is None:
             header_size = HEADER_SIZES[2 if version >= 2 else 1]
@@ -167,8 +168,9 @@ class FakeExport:
         for i in range(slots):
             rec = self.record(i)
             if rec + SLOT_META_SIZE <= len(self.meta):
-                struct.pack_into('<I', self.meta, rec + S_INDEX, i)
-                struct.pack_into('<Q', self.meta, rec + S_DATA_OFFSET, i * self.slot_stride)
+                patch = (slot_overrides or {}).get(i, {})
+                struct.pack_into('<I', self.meta, rec + S_INDEX, patch.get('slot_index', i))
+                struct.pack_into('<Q', self.meta, rec + S_DATA_OFFSET, patch.get('data_offset', i * self.slot_stride))
         # Address of notify_seq for FUTEX_WAKE. The ctypes object pins the mapping (close() drops it).
         self._notify_word = None
         if version >= 2 and isinstance(self.meta, mmap.mmap) and len(self.meta) >= H['notify_seq'] + 4:
