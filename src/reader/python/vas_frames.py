@@ -838,10 +838,9 @@ class FrameReader:
             if meta_st.st_size < HEADER_SIZE_V1:  # checked before mapping: mmap refuses 0 bytes
                 return self._invalid(f'frame.meta is {meta_st.st_size} bytes, smaller than the '
                                      f'{HEADER_SIZE_V1}-byte v1 header')
-            # Read-only, MAP_SHARED (mmap.ACCESS_READ): we see the writer's stores, never write.
-            maps.append(mmap.mmap(fds[1], meta_st.st_size, access=mmap.ACCESS_READ))
+            maps.append(_map(fds[1], meta_st.st_size, META_FILE_NAME))
             geo = validate_header(maps[0], meta_st.st_size, data_st.st_size)
-            maps.append(mmap.mmap(fds[2], data_st.st_size, access=mmap.ACCESS_READ))
+            maps.append(_map(fds[2], data_st.st_size, DATA_FILE_NAME))
         except InvalidExport as exc:
             return self._invalid(str(exc))
         except OSError as exc:
@@ -964,6 +963,14 @@ class FrameReader:
         if width == 0:
             return None
         return width, _U32.unpack_from(meta, Header.SOURCE_HEIGHT)[0]
+
+
+def _map(fd: int, size: int, name: str) -> mmap.mmap:
+    """Read-only, MAP_SHARED (mmap.ACCESS_READ): we see the writer's stores, never write."""
+    try:
+        return mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, f'mmap {name}') from exc
 
 
 def _slot_checker(meta: mmap.mmap, record: int, q1: int) -> Callable[[], bool]:
