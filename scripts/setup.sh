@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages for the tests and the demo: FFmpeg, GStreamer's RTSP server (the camera
-# simulator, run with Debian's /usr/bin/python3), numpy for the Python reader's array(), venv
-# (with ensurepip) for the test that pip-installs the Python reader, gcc for the C reader.
+# simulator, run with Debian's /usr/bin/python3), numpy for the Python reader's array(), venv,
+# setuptools and wheel for the test that pip-installs the Python reader offline, gcc for the C
+# reader.
 # Installs only what is missing; needs root for apt-get.
 set -euo pipefail
 
@@ -20,7 +21,7 @@ then
   missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 fi
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
-/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+/usr/bin/python3 -c 'import ensurepip, venv, setuptools, wheel' >/dev/null 2>&1 || missing+=(python3-venv python3-setuptools python3-wheel)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 
 if [ ${#missing[@]} -eq 0 ]; then
