@@ -11,11 +11,9 @@ Run: /usr/bin/python3 -m unittest discover -s test/readers -p 'test_*.py' -v
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
-import resource
 import struct
 import shutil
 import subprocess

@@ -72,6 +72,26 @@ class PipInstallTest(unittest.TestCase):
         self.assertIn('nv12_to_rgb', info['all'])
         self.assertEqual(info['wait_next'], 'typing.Optional[vas_frames.vas_frames.Frame]')
 
+    def test_types_reach_a_user_of_the_package(self):
+        """py.typed works: mypy, run on code that uses the installed package, sees its types."""
+        if subprocess.run([self.python, '-c', 'import mypy'], capture_output=True).returncode != 0:
+            self.skipTest('mypy is not importable (Debian: python3-mypy)')
+        user = os.path.join(self.work, 'user_code.py')
+        with open(user, 'w') as f:
+            f.write('from typing import Optional\n'
+                    'from vas_frames import FrameReader\n'
+                    'def frame_id(reader: FrameReader) -> Optional[int]:\n'
+                    '    frame = reader.wait_next(timeout=1.0)\n'
+                    '    if frame is None:\n'
+                    '        return None\n'
+                    '    wrong: str = frame.frame_id\n'
+                    '    return frame.frame_id\n')
+        p = subprocess.run([self.python, '-m', 'mypy', '--strict', '--no-incremental', user], cwd=self.work,
+                           capture_output=True, text=True, timeout=300)
+        self.assertIn('user_code.py:7: error: Incompatible types in assignment (expression has type "int", '
+                      'variable has type "str")', p.stdout)
+        self.assertIn('Found 1 error', p.stdout)
+
     def test_reads_an_export_from_the_venv(self):
         ex = FakeExport(self.exports, 'cam1')
         self.addCleanup(ex.close)

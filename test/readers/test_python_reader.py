@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import resource
 import shutil
 import struct
 import subprocess

@@ -73,6 +73,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 if TYPE_CHECKING:  # numpy is optional at run time
     import numpy
+    from numpy.typing import NDArray
+    Image = NDArray[numpy.uint8]
 
 __all__ = [
     'FrameReader', 'Frame', 'FrameView', 'InvalidExport', 'UnsupportedPlatform', 'check_platform',
@@ -251,7 +253,7 @@ def _cv2() -> Any:
     global _cv2_module
     if _cv2_module is False:
         try:
-            import cv2  # noqa: PLC0415 (optional)
+            import cv2  # type: ignore[import]  # noqa: PLC0415 (optional)
             _cv2_module = cv2
         except ImportError:
             _cv2_module = None
@@ -337,7 +339,8 @@ def _mapping_address(mapping: mmap.mmap) -> Optional[int]:
     view = _PyBuffer()
     _FUTEX[1](mapping, ctypes.byref(view), 0)  # PyBUF_SIMPLE: a read-only export is fine
     try:
-        return view.buf
+        address: Optional[int] = view.buf
+        return address
     finally:
         _FUTEX[2](ctypes.byref(view))
 
@@ -365,6 +368,26 @@ class _Geometry:
                  'pixel_format', 'width', 'height', 'y_stride', 'uv_stride', 'uv_offset',
                  'frame_size', 'writer_pid', 'generation', 'writer_pidns', 'created_realtime_ns',
                  'heartbeat_interval_ms', 'color_matrix', 'color_range', 'data_offsets')
+    version: int
+    header_size: int
+    slot_meta_size: int
+    slot_count: int
+    slot_stride: int
+    pixel_format: int
+    width: int
+    height: int
+    y_stride: int
+    uv_stride: int
+    uv_offset: int
+    frame_size: int
+    writer_pid: int
+    generation: int
+    writer_pidns: int
+    created_realtime_ns: int
+    heartbeat_interval_ms: int
+    color_matrix: int             # version 1 files: BT.601 (spec 3.5)
+    color_range: int
+    data_offsets: Tuple[int, ...]  # per slot, as checked at attach
 
 
 def validate_header(meta: Any, meta_size: int, data_size: int) -> _Geometry:
@@ -457,8 +480,8 @@ def _uses_cv2(color_matrix: int, color_range: int) -> bool:
 
 def nv12_to_rgb(nv12: Any, width: int, height: int, *, y_stride: Optional[int] = None,
                 uv_stride: Optional[int] = None, color_matrix: int = COLOR_MATRIX_BT601,
-                color_range: int = COLOR_RANGE_LIMITED, bgr: bool = False, out: Optional['numpy.ndarray'] = None,
-                use_cv2: bool = True) -> 'numpy.ndarray':
+                color_range: int = COLOR_RANGE_LIMITED, bgr: bool = False, out: Optional['Image'] = None,
+                use_cv2: bool = True) -> 'Image':
     """Converts one NV12 frame (bytes-like: `height` rows of `y_stride` bytes of Y, then
     `height / 2` rows of `uv_stride` bytes of interleaved U, V) to a (height, width, 3) uint8
     array, RGB or BGR, with the formula of spec 3.3: the chroma sample at (x / 2, y / 2) serves
@@ -534,26 +557,27 @@ class _FrameBase:
     color_matrix: int           # H.273: 1 BT.709, 6 BT.601 (version 1 exports: 6)
     color_range: int            # 1 limited, 2 full
     source_size: Optional[Tuple[int, int]]  # camera picture before scaling, None if not known
+    data: Any
 
-    def _array(self, buffer: Any) -> 'numpy.ndarray':
+    def _array(self, buffer: Any) -> 'Image':
         np = _numpy()
         y_stride, uv_stride = self.strides
         rows = self.height * 3 // 2
         flat = np.frombuffer(buffer, dtype=np.uint8)
         if y_stride == uv_stride:
-            out = flat[:rows * y_stride].reshape(rows, y_stride)
+            out: Image = flat[:rows * y_stride].reshape(rows, y_stride)
             return out if y_stride == self.width else out[:, :self.width]
         raise ValueError(f'cannot shape NV12 with strides {self.strides} as one ({rows}, {self.width}) array')
 
-    def _convert(self, bgr: bool, out: Optional['numpy.ndarray']) -> 'numpy.ndarray':
+    def _convert(self, bgr: bool, out: Optional['Image']) -> 'Image':
         return nv12_to_rgb(self.data, self.width, self.height, y_stride=self.strides[0], uv_stride=self.strides[1],
                            color_matrix=self.color_matrix, color_range=self.color_range, bgr=bgr, out=out)
 
-    def to_rgb(self, out: Optional['numpy.ndarray'] = None) -> 'numpy.ndarray':
+    def to_rgb(self, out: Optional['Image'] = None) -> 'Image':
         """(height, width, 3) uint8 RGB, with the frame's own matrix and range (nv12_to_rgb)."""
         return self._convert(False, out)
 
-    def to_bgr(self, out: Optional['numpy.ndarray'] = None) -> 'numpy.ndarray':
+    def to_bgr(self, out: Optional['Image'] = None) -> 'Image':
         """(height, width, 3) uint8 BGR (OpenCV's channel order), see to_rgb()."""
         return self._convert(True, out)
 
@@ -572,12 +596,12 @@ class Frame(_FrameBase):
     __slots__ = ()
     data: bytes
 
-    def array(self) -> 'numpy.ndarray':
+    def array(self) -> 'Image':
         """The NV12 bytes as a read-only numpy uint8 array shaped (height * 3 // 2, width):
         rows 0..height-1 are Y, the rest interleaved U,V. Call .copy() for a writable one."""
         return self._array(self.data)
 
-    def planes(self) -> Tuple['numpy.ndarray', 'numpy.ndarray']:
+    def planes(self) -> Tuple['Image', 'Image']:
         """(Y, UV): numpy views shaped (height, width) and (height // 2, width // 2, 2)."""
         a = self.array()
         return a[:self.height], a[self.height:].reshape(self.height // 2, self.width // 2, 2)
@@ -592,12 +616,13 @@ class FrameView(_FrameBase):
     """
     __slots__ = ('_check',)
     data: memoryview
+    _check: Callable[[], bool]
 
     def still_valid(self) -> bool:
         """True if the slot was not touched by the writer since the view was taken."""
         return self._check()
 
-    def array(self) -> 'numpy.ndarray':
+    def array(self) -> 'Image':
         """A read-only numpy view of the slot (same shape as Frame.array()); re-check with
         still_valid() after use."""
         return self._array(self.data)
@@ -982,7 +1007,7 @@ def _slot_checker(meta: mmap.mmap, record: int, q1: int) -> Callable[[], bool]:
     def still_valid() -> bool:
         # Must run after the consumer's last load from the view (program order; x86-64 TSO).
         try:
-            return _U32.unpack_from(meta, record + Slot.SEQ)[0] == q1
+            return bool(_U32.unpack_from(meta, record + Slot.SEQ)[0] == q1)
         except ValueError:
             return False  # the reader was closed: cannot prove anything, so not valid
     return still_valid
