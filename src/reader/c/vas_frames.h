@@ -23,7 +23,7 @@
  *         int rc = vas_frames_wait_next(&r, nv12, len, &info, 1000);   // blocks on the futex word
  *         if (rc == VAS_FRAMES_READ_EINVAL) {                          // buffer too small
  *             len = vas_frames_frame_size(&r);
- *             nv12 = realloc(nv12, len);
+ *             nv12 = realloc(nv12, len);                               // (check for NULL)
  *         } else if (rc == VAS_FRAMES_READ_OK) {
  *             ... info.width x info.height NV12 in nv12; vas_frames_nv12_to_rgb24() converts ...
  *         } else {
