@@ -923,8 +923,13 @@ static inline int vas_frames_wait_next(vas_frames_reader *r, void *dst, size_t d
              * that commit: no lost wake-up. A commit before it is seen by the read below (the
              * writer publishes, then bumps the word; this load is an acquire). */
             if (can_wait) word = vas_frames__load_acquire(r->ex.meta, VAS_FRAMES_HEADER_NOTIFY_SEQ);
+            /* Copy only when the published id is newer: the frame last returned is not copied
+             * again on every wake-up. */
+            vas_frames_status_block published;
+            const int busy = !vas_frames_read_status(&r->ex, &published);
+            const int newer = busy || r->ex.generation != r->last_generation || published.latest_frame_id > r->last_frame_id;
             vas_frame_info found;
-            if (vas_frames__read(r, dst, dst_len, &found) == VAS_FRAMES_READ_OK &&
+            if (newer && vas_frames__read(r, dst, dst_len, &found) == VAS_FRAMES_READ_OK &&
                 (found.generation != r->last_generation || found.frame_id > r->last_frame_id)) {
                 r->last_generation = found.generation;
                 r->last_frame_id = found.frame_id;

@@ -726,10 +726,14 @@ class FrameReader:
                     # of sleeping through that commit: no lost wake-up. A commit before it is
                     # seen by the read below (the writer publishes before it bumps the word).
                     word = _U32.unpack_from(self._meta, Header.NOTIFY_SEQ)[0]  # type: ignore[arg-type]
-                frame = self._read(copy=True)
-                if frame is not None and self._is_newer(frame.generation, frame.frame_id):
-                    self._last = (frame.generation, frame.frame_id)
-                    return frame  # type: ignore[return-value]
+                # Copy only when the published id is newer: the frame last returned is not
+                # copied again on every wake-up.
+                block = self._read_status()
+                if block is None or self._is_newer(self._geo.generation, block[0]):  # type: ignore[union-attr]
+                    frame = self._read(copy=True)
+                    if frame is not None and self._is_newer(frame.generation, frame.frame_id):
+                        self._last = (frame.generation, frame.frame_id)
+                        return frame  # type: ignore[return-value]
             now = _monotonic_ns()
             if deadline is not None and now >= deadline:
                 return None

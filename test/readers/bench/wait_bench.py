@@ -95,8 +95,8 @@ def python_reader(variant: str, directory: str, camera: str, seconds: float) -> 
           f'loops={futex_calls[0] + clock.sleeps}')
 
 
-def run_variant(variant: str, c_bench: str, seconds: float, size: str, work: str) -> dict:
-    camera = f'bench-{variant}'
+def run_variant(variant: str, c_bench: str, seconds: float, size: str, work: str, round_index: int) -> dict:
+    camera = f'bench-{variant}-{round_index}'  # a killed writer leaves its export behind
     width, height = size.split('x')
     writer = subprocess.Popen([sys.executable, FAKE, 'serve', '--dir', work, '--camera', camera, '--fps', '30',
                                '--seconds', str(seconds + 3), '--width', width, '--height', height],
@@ -149,7 +149,7 @@ def main() -> int:
         results = {v: [] for v in VARIANTS}
         for round_index in range(args.rounds):
             for variant in VARIANTS:
-                results[variant].append(run_variant(variant, c_bench, args.seconds, args.size, work))
+                results[variant].append(run_variant(variant, c_bench, args.seconds, args.size, work, round_index))
                 print(f'round {round_index + 1} {variant}: {results[variant][-1]}', file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, True)
