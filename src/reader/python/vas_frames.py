@@ -512,26 +512,28 @@ def nv12_to_rgb(nv12: Any, width: int, height: int, *, y_stride: Optional[int] =
         cv2.cvtColor(nv12_rows, cv2.COLOR_YUV2BGR_NV12 if bgr else cv2.COLOR_YUV2RGB_NV12, dst=out)
         return out
 
-    y_scale, y_offset, r_v, g_u, g_v, b_u = _coefficients(color_matrix, color_range)
+    y_scale, y_offset, r_v, g_u, g_v, b_u = (np.float32(c) for c in _coefficients(color_matrix, color_range))
     f32 = np.float32
-    h2 = height // 2
-    uv = uv_rows[:, :width].reshape(h2, width // 2, 2)
+    h2, w2 = height // 2, width // 2
+    uv = uv_rows[:, :width].reshape(h2, w2, 2)
     u = uv[..., 0].astype(f32)
-    u -= 128.0
+    u -= f32(128)
     v = uv[..., 1].astype(f32)
-    v -= 128.0
-    # Luma + 0.5 (the rounding) as (h/2, 2, width): the two rows of each chroma row. Every
-    # broadcast below runs along whole rows (numpy is slow on short inner axes).
-    luma = np.multiply(y_plane, f32(y_scale), dtype=f32)
-    luma += f32(0.5 - y_offset * y_scale)
+    v -= f32(128)
+    # Luma + 0.5 (the rounding) as (h/2, 2, width): the two rows served by each chroma row.
+    # Every operation below runs along whole rows: numpy is slow on short inner axes.
+    luma = np.multiply(y_plane, y_scale, dtype=f32)
+    luma += f32(0.5) - y_offset * y_scale
     luma = luma.reshape(h2, 2, width)
     rows = out.reshape(h2, 2, width, 3)
     channel = np.empty_like(luma)
+    wide = np.empty((h2, w2, 2), dtype=f32)  # one chroma row, each sample twice: columns x, x+1
     r, b = (2, 0) if bgr else (0, 2)
     for index, chroma in ((r, r_v * v), (1, g_u * u + g_v * v), (b, b_u * u)):
-        # Chroma sample x/2 serves columns x and x+1 (repeat), and both rows (broadcast).
-        np.add(luma, np.repeat(chroma, 2, axis=1)[:, None, :], out=channel)
-        np.clip(channel, 0.0, 255.0, out=channel)
+        wide[...] = chroma[:, :, None]
+        np.add(luma, wide.reshape(h2, 1, width), out=channel)  # broadcast over both rows
+        np.maximum(channel, f32(0), out=channel)
+        np.minimum(channel, f32(255), out=channel)
         rows[..., index] = channel  # float -> uint8 truncates: with the +0.5, round to nearest
     return out
 
