@@ -16,6 +16,7 @@ Command line (used by test/readers/python-reader.test.ts and the C reader tests)
 
   make_fake_export.py create --dir D --camera C [options]   one export, JSON summary on stdout
   make_fake_export.py serve  --dir D --camera C [options]   a live writer; JSON events on stdout
+  make_fake_export.py pingpong --dir D --camera C           "ready", then one frame per stdin line
   make_fake_export.py checksum --generation G --size N ID.. FNV-1a 64 of the pattern frames
 """
 
@@ -427,6 +428,21 @@ def cmd_serve(a) -> int:
     return 0
 
 
+def cmd_pingpong(a) -> int:
+    """For lost wake-up tests: prints "ready", then commits one frame per line read on stdin,
+    each after a random spin of up to 0.3 ms, so commits land anywhere in the reader's loop."""
+    import random
+    ex = FakeExport(a.dir, a.camera, a.width, a.height, a.slots, pid=_pid(a.pid), pidns=a.pidns)
+    print('ready', flush=True)
+    for _ in sys.stdin:
+        end = time.perf_counter() + random.random() * 0.0003
+        while time.perf_counter() < end:
+            pass
+        ex.write_frame()
+    ex.close()
+    return 0
+
+
 def cmd_checksum(a) -> int:
     gen = int(a.generation)
     for fid in a.ids:
@@ -464,12 +480,13 @@ def main(argv=None) -> int:
     s.add_argument('--leave', action='store_true', help='leave the export in place at the end (no stop)')
     s.add_argument('--idle-after', type=float, default=None, help='go IDLE after this long')
     s.add_argument('--version', type=int, default=VERSION)
+    _common(sub.add_parser('pingpong'))
     k = sub.add_parser('checksum')
     k.add_argument('--generation', required=True)
     k.add_argument('--size', type=int, required=True)
     k.add_argument('ids', nargs='+')
     a = parser.parse_args(argv)
-    return {'create': cmd_create, 'serve': cmd_serve, 'checksum': cmd_checksum}[a.cmd](a)
+    return {'create': cmd_create, 'serve': cmd_serve, 'pingpong': cmd_pingpong, 'checksum': cmd_checksum}[a.cmd](a)
 
 
 if __name__ == '__main__':

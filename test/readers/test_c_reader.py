@@ -559,18 +559,8 @@ class WaitTest(ProbeTestCase):
     def test_no_lost_wakeup(self):
         """Ping-pong with a writer process, as in the Python reader's test. The probe is built with
         re-checks every 60 s, so a lost wake-up stalls until the 20 s timeout of the wait."""
-        script = (
-            'import random, sys, time\n'
-            f'sys.path.insert(0, {HERE!r})\n'
-            'from make_fake_export import FakeExport\n'
-            f'ex = FakeExport({self.dir!r}, "cam1")\n'
-            'print("ready", flush=True)\n'
-            'for line in sys.stdin:\n'
-            '    end = time.perf_counter() + random.random() * 0.0003\n'
-            '    while time.perf_counter() < end: pass\n'
-            '    ex.write_frame()\n'
-            'ex.close()\n')
-        writer = subprocess.Popen([PY, '-c', script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen([PY, FAKE, 'pingpong', '--dir', self.dir, '--camera', 'cam1'], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
         self.addCleanup(lambda: (writer.stdin.close(), writer.wait(), writer.stdout.close()))
         self.assertEqual(writer.stdout.readline(), 'ready\n')
         exe = os.path.join(_build_dir, 'c_reader_probe_recheck_60s')
