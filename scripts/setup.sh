@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # System packages for the tests and the demo: FFmpeg, GStreamer's RTSP server (the camera
-# simulator, run with Debian's /usr/bin/python3), numpy for the Python reader's array(), gcc
-# for the C reader, Chromium for the WebRTC viewer. Installs only what is missing; needs root for
-# apt-get.
+# simulator, run with Debian's /usr/bin/python3), numpy for the Python reader's array(), venv,
+# setuptools and wheel for the test that pip-installs the Python reader offline, gcc for the C
+# reader, Chromium for the WebRTC viewer. Installs only what is missing; needs root for apt-get.
 # Then the mediasoup worker of the end-to-end tests: reused from the machine's cache, or built
-# once (scripts/mediasoup-worker.sh; about 12 min at one job on 2 cores).
+# once (scripts/mediasoup-worker.sh; about 5 to 12 min on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,7 @@ then
   missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 fi
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
+/usr/bin/python3 -c 'import ensurepip, venv, setuptools, wheel' >/dev/null 2>&1 || missing+=(python3-venv python3-setuptools python3-wheel)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 # Headless Chromium: the end-to-end tests' WebRTC viewer of VAS's MediaSoup.
 [ -x /usr/lib/chromium/chromium ] || missing+=(chromium)

@@ -3,22 +3,27 @@
 Follows the writer protocol of docs/frame-export-format.md section 5.1 with its own copy of the
 layout (deliberately not imported from the reader under test), and can also leave an export in
 the states a reader must cope with: a slot left odd, a lapped slot, status_seq left odd,
-STOPPED, a dead writer pid, a stale heartbeat, a replaced directory (new generation) and
-corrupted headers. Test-only: not a reference writer (the TypeScript writer is).
+STOPPED, IDLE, a dead writer pid, a stale heartbeat, a replaced directory (new generation) and
+corrupted headers. Writes format version 2 by default (version=1 on request: the version 1
+header, no futex word). Test-only: not a reference writer (the TypeScript writer is).
 
 Stores are plain 4-byte memcpy stores into a MAP_SHARED mapping; on x86-64 (TSO) stores are
 not reordered with other stores, which gives the release ordering the protocol needs there.
+Version 2: every commit and every state change ends with notify() (spec 5.1): notify_seq + 1,
+then FUTEX_WAKE on it.
 
 Command line (used by test/readers/python-reader.test.ts and the C reader tests):
 
   make_fake_export.py create --dir D --camera C [options]   one export, JSON summary on stdout
   make_fake_export.py serve  --dir D --camera C [options]   a live writer; JSON events on stdout
+  make_fake_export.py pingpong --dir D --camera C           "ready", then one frame per stdin line
   make_fake_export.py checksum --generation G --size N ID.. FNV-1a 64 of the pattern frames
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import json
 import mmap
@@ -29,20 +34,25 @@ import subprocess
 import sys
 import time
 
-VERSION = 1
+VERSION = 2
 NV12 = 0x3231564E
-HEADER_SIZE = 128
+HEADER_SIZES = {1: 128, 2: 160}
 SLOT_META_SIZE = 64
 STATE_LIVE = 1
 STATE_STOPPED = 2
+STATE_IDLE = 3
+BT709, BT601 = 1, 6          # color_matrix (H.273 MatrixCoefficients)
+RANGE_LIMITED, RANGE_FULL = 1, 2
 PAGE = 4096
+SYS_FUTEX, FUTEX_WAKE, INT_MAX = 202, 1, 0x7FFFFFFF  # x86-64 Linux
 
 # Header offsets (spec 3.1).
 H = dict(version=0, header_size=4, slot_meta_size=8, slot_count=12, slot_stride=16, pixel_format=20,
          width=24, height=28, y_stride=32, uv_stride=36, uv_offset=40, frame_size=44, writer_pid=48,
          state=52, generation=56, writer_pidns=64, created_realtime_ns=72, status_seq=80,
          heartbeat_interval_ms=84, latest_frame_id=88, heartbeat_ns=96, frames_written=104,
-         dropped_size_mismatch=112, dropped_truncated=120)
+         dropped_size_mismatch=112, dropped_truncated=120,
+         notify_seq=128, color_matrix=132, color_range=136, source_width=140, source_height=144)
 U64_FIELDS = {'generation', 'writer_pidns', 'created_realtime_ns', 'latest_frame_id', 'heartbeat_ns',
               'frames_written', 'dropped_size_mismatch', 'dropped_truncated'}
 # Slot record offsets (spec 3.2).
@@ -83,6 +93,29 @@ def dead_pid() -> int:
     return proc.pid
 
 
+def zombie_pid() -> int:
+    """A child that has exited but is not reaped: kill(pid, 0) still succeeds, /proc/<pid>/stat
+    shows state Z. It stays a zombie until the caller reaps it (os.waitpid) or exits. Spawned
+    without subprocess.Popen, whose bookkeeping would reap it behind the test's back."""
+    pid = os.posix_spawn('/bin/true', ['/bin/true'], os.environ)
+    for _ in range(2000):
+        with open(f'/proc/{pid}/stat', 'rb') as f:
+            if f.read().rsplit(b')', 1)[1].split()[0] == b'Z':
+                return pid
+        time.sleep(0.001)
+    raise RuntimeError(f'pid {pid} did not become a zombie')
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def futex_wake(address: int) -> int:
+    """FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG) every waiter on the u32 at address."""
+    return _libc.syscall(ctypes.c_long(SYS_FUTEX), ctypes.c_void_p(address), ctypes.c_int(FUTEX_WAKE),
+                         ctypes.c_int(INT_MAX), None, None, ctypes.c_int(0))
+
+
 def new_generation() -> int:
     while True:
         g = int.from_bytes(os.urandom(8), 'little')
@@ -93,9 +126,13 @@ def new_generation() -> int:
 class FakeExport:
     def __init__(self, root: str, camera_id: str, width: int = 64, height: int = 48, slots: int = 4, *,
                  pid: int | None = None, pidns: int | None = None, generation: int | None = None,
-                 version: int = VERSION, header_size: int = HEADER_SIZE, slot_meta_size: int = SLOT_META_SIZE,
-                 overrides: dict | None = None, meta_size: int | None = None, data_size: int | None = None,
+                 version: int = VERSION, header_size: int | None = None, slot_meta_size: int = SLOT_META_SIZE,
+                 color_matrix: int = BT709, color_range: int = RANGE_LIMITED,
+                 overrides: dict | None = None, slot_overrides: dict | None = None,
+                 meta_size: int | None = None, data_size: int | None = None,
                  publish: bool = True, replace: bool = False):
+        if header_size is None:
+            header_size = HEADER_SIZES[2 if version >= 2 else 1]
         self.root = root
         self.camera_id = camera_id
         self.path = os.path.join(root, camera_id)
@@ -107,6 +144,8 @@ class FakeExport:
         self.latest = 0
         self.frames_written = 0
         self.status_seq = 0
+        self.version = version
+        self.notify_seq = 0
         os.makedirs(root, mode=0o750, exist_ok=True)
         self.tmp = os.path.join(root, f'.tmp-{camera_id}-{os.getpid()}-{os.urandom(4).hex()}')
         os.mkdir(self.tmp, 0o750)
@@ -121,6 +160,8 @@ class FakeExport:
                  writer_pid=os.getpid() if pid is None else pid, state=STATE_LIVE, generation=self.generation,
                  writer_pidns=own_pidns() if pidns is None else pidns, created_realtime_ns=real_ns(),
                  heartbeat_interval_ms=250, heartbeat_ns=mono_ns())
+        if version >= 2:
+            f.update(color_matrix=color_matrix, color_range=color_range)
         f.update(overrides or {})
         for name, value in f.items():
             if len(self.meta) >= H[name] + (8 if name in U64_FIELDS else 4):
@@ -128,8 +169,13 @@ class FakeExport:
         for i in range(slots):
             rec = self.record(i)
             if rec + SLOT_META_SIZE <= len(self.meta):
-                struct.pack_into('<I', self.meta, rec + S_INDEX, i)
-                struct.pack_into('<Q', self.meta, rec + S_DATA_OFFSET, i * self.slot_stride)
+                patch = (slot_overrides or {}).get(i, {})
+                struct.pack_into('<I', self.meta, rec + S_INDEX, patch.get('slot_index', i))
+                struct.pack_into('<Q', self.meta, rec + S_DATA_OFFSET, patch.get('data_offset', i * self.slot_stride))
+        # Address of notify_seq for FUTEX_WAKE. The ctypes object pins the mapping (close() drops it).
+        self._notify_word = None
+        if version >= 2 and isinstance(self.meta, mmap.mmap) and len(self.meta) >= H['notify_seq'] + 4:
+            self._notify_word = ctypes.c_uint32.from_buffer(self.meta, H['notify_seq'])
         if publish:
             self.publish_dir(replace)
 
@@ -201,6 +247,7 @@ class FakeExport:
         self.latest = fid
         if publish:
             self.publish(fid)
+            self.notify()
         return fid
 
     def write_frame(self, data: bytes | None = None) -> int:
@@ -219,6 +266,28 @@ class FakeExport:
         struct.pack_into('<I', self.meta, H['status_seq'], s + 1)  # even
         self.status_seq = s + 1
 
+    def notify(self) -> None:
+        """Version 2: notify_seq + 1, then wake every waiter (spec 5.1, notify())."""
+        if self._notify_word is None:
+            return
+        self.notify_seq = (self.notify_seq + 1) & 0xFFFFFFFF
+        struct.pack_into('<I', self.meta, H['notify_seq'], self.notify_seq)  # store_release
+        futex_wake(ctypes.addressof(self._notify_word))
+
+    def set_state(self, state: int) -> None:
+        """An atomic store of `state`, followed by notify() (spec 5.1)."""
+        struct.pack_into('<I', self.meta, H['state'], state)
+        self.notify()
+
+    def idle(self) -> None:
+        """FFmpeg ended: the writer is alive (heartbeats go on) but no frame will come."""
+        self.set_state(STATE_IDLE)
+
+    def set_source(self, width: int, height: int) -> None:
+        """source_height first, then source_width (spec 3.1): width != 0 means both are set."""
+        self.set_field('source_height', height)
+        self.set_field('source_width', width)
+
     def heartbeat(self, heartbeat_ns: int | None = None) -> None:
         self.publish(None, heartbeat_ns=heartbeat_ns)
 
@@ -228,13 +297,14 @@ class FakeExport:
         struct.pack_into('<I', self.meta, H['status_seq'], self.status_seq)
 
     def stop(self, remove: bool = True) -> None:
-        struct.pack_into('<I', self.meta, H['state'], STATE_STOPPED)
+        self.set_state(STATE_STOPPED)
         if remove:
             os.unlink(os.path.join(self.path, 'frame.meta'))
             os.unlink(os.path.join(self.path, 'frame.data'))
             os.rmdir(self.path)
 
     def close(self) -> None:
+        self._notify_word = None
         for m in (self.meta, self.data):
             if isinstance(m, mmap.mmap):
                 m.close()
@@ -272,6 +342,8 @@ def cmd_create(a) -> int:
                     generation=a.generation, version=a.version, header_size=a.header_size,
                     slot_meta_size=a.slot_meta_size, overrides=overrides, meta_size=a.meta_size,
                     data_size=a.data_size, replace=a.replace)
+    if a.source:
+        ex.set_source(*a.source)
     frames = []
     for _ in range(a.frames):
         fid = ex.write_frame()
@@ -289,6 +361,8 @@ def cmd_create(a) -> int:
         ex.publish(1, count=False)
     elif a.torn == 'status-odd':
         ex.leave_status_odd()
+    if a.idle:
+        ex.idle()
     if a.stopped:
         ex.stop(remove=not a.keep_files)
     summary = {
@@ -304,16 +378,17 @@ def cmd_create(a) -> int:
 
 def cmd_serve(a) -> int:
     """A live writer: frames at --fps (0: as fast as possible) with 250 ms heartbeats, for
-    --seconds; with --restart-after, stops and publishes a new generation after that long."""
+    --seconds; with --restart-after, stops and publishes a new generation after that long; with
+    --idle-after, goes IDLE after that long (heartbeats go on, frames stop)."""
     def start(replace: bool) -> FakeExport:
         ex = FakeExport(a.dir, a.camera, a.width, a.height, a.slots, pid=_pid(a.pid), pidns=a.pidns,
-                        replace=replace)
+                        version=a.version, replace=replace)
         print(json.dumps({'event': 'generation', 'generation': str(ex.generation)}), flush=True)
         return ex
 
     ex = start(False)
     t0 = time.monotonic()
-    restarted = False
+    restarted = idle = False
     interval = 1.0 / a.fps if a.fps > 0 else 0.0
     next_frame = time.monotonic()
     last_hb = time.monotonic()
@@ -330,7 +405,11 @@ def cmd_serve(a) -> int:
                 ex.close()
                 ex = start(False)
             restarted = True
-        if now >= next_frame:
+        if a.idle_after is not None and not idle and now - t0 >= a.idle_after:
+            ex.idle()
+            idle = True
+            print(json.dumps({'event': 'idle', 'frames': total}), flush=True)
+        if now >= next_frame and not idle:
             ex.write_frame()
             total += 1
             next_frame = next_frame + interval if interval else now
@@ -338,12 +417,29 @@ def cmd_serve(a) -> int:
         elif now - last_hb >= 0.25:
             ex.heartbeat()
             last_hb = now
-        if interval:
+        if idle:
+            time.sleep(max(0.0, last_hb + 0.25 - time.monotonic()))
+        elif interval:
             time.sleep(max(0.0, min(next_frame - time.monotonic(), 0.25)))
     if not a.leave:
         ex.stop(remove=True)
     ex.close()
     print(json.dumps({'event': 'end', 'frames': total}), flush=True)
+    return 0
+
+
+def cmd_pingpong(a) -> int:
+    """For lost wake-up tests: prints "ready", then commits one frame per line read on stdin,
+    each after a random spin of up to 0.3 ms, so commits land anywhere in the reader's loop."""
+    import random
+    ex = FakeExport(a.dir, a.camera, a.width, a.height, a.slots, pid=_pid(a.pid), pidns=a.pidns)
+    print('ready', flush=True)
+    for _ in sys.stdin:
+        end = time.perf_counter() + random.random() * 0.0003
+        while time.perf_counter() < end:
+            pass
+        ex.write_frame()
+    ex.close()
     return 0
 
 
@@ -362,7 +458,7 @@ def main(argv=None) -> int:
     c.add_argument('--frames', type=int, default=0)
     c.add_argument('--generation', type=int, default=None)
     c.add_argument('--version', type=int, default=VERSION)
-    c.add_argument('--header-size', type=int, default=HEADER_SIZE)
+    c.add_argument('--header-size', type=int, default=None, help='default: the version\'s (128 or 160)')
     c.add_argument('--slot-meta-size', type=int, default=SLOT_META_SIZE)
     c.add_argument('--meta-size', type=int, default=None)
     c.add_argument('--data-size', type=int, default=None)
@@ -370,6 +466,9 @@ def main(argv=None) -> int:
     c.add_argument('--heartbeat-age-ms', type=int, default=None)
     c.add_argument('--torn', choices=('odd', 'lapped', 'status-odd'), default=None)
     c.add_argument('--stopped', action='store_true')
+    c.add_argument('--idle', action='store_true', help='state IDLE (after the frames)')
+    c.add_argument('--source', type=lambda v: tuple(int(x) for x in v.split('x')), default=None,
+                   help='source geometry WxH (version 2)')
     c.add_argument('--keep-files', action='store_true', help='with --stopped: STOPPED but files still present')
     c.add_argument('--replace', action='store_true')
     s = sub.add_parser('serve')
@@ -379,12 +478,15 @@ def main(argv=None) -> int:
     s.add_argument('--restart-after', type=float, default=None)
     s.add_argument('--crash', action='store_true', help='restart without stopping (directory replaced)')
     s.add_argument('--leave', action='store_true', help='leave the export in place at the end (no stop)')
+    s.add_argument('--idle-after', type=float, default=None, help='go IDLE after this long')
+    s.add_argument('--version', type=int, default=VERSION)
+    _common(sub.add_parser('pingpong'))
     k = sub.add_parser('checksum')
     k.add_argument('--generation', required=True)
     k.add_argument('--size', type=int, required=True)
     k.add_argument('ids', nargs='+')
     a = parser.parse_args(argv)
-    return {'create': cmd_create, 'serve': cmd_serve, 'checksum': cmd_checksum}[a.cmd](a)
+    return {'create': cmd_create, 'serve': cmd_serve, 'pingpong': cmd_pingpong, 'checksum': cmd_checksum}[a.cmd](a)
 
 
 if __name__ == '__main__':

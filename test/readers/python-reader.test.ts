@@ -115,6 +115,16 @@ describe('frame-export readers (Python, C) against a fake writer', function () {
     expect(readerStatus(dir, 'cam1').status).to.equal('not-present');
   });
 
+  it('reports idle once the stream has ended, and still serves the last frame', function () {
+    const created = createExport(dir, 'cam1', ['--frames', '2', '--idle']);
+    const status = readerStatus(dir, 'cam1');
+    expect(status.status).to.equal('idle');
+    expect(status.generation).to.equal(created.generation);
+    const latest = python([READER, 'cam1', '--dir', dir, '--latest']);
+    expect(latest.status, latest.stderr).to.equal(0);
+    expect(latest.stdout).to.match(/^frame_id=2 /);
+  });
+
   it('returns no frame for a slot left odd or lapped (counted as skipped)', function () {
     createExport(dir, 'odd', ['--frames', '3', '--slots', '1', '--torn', 'odd']);
     createExport(dir, 'lapped', ['--frames', '5', '--slots', '4', '--torn', 'lapped']);

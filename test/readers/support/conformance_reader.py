@@ -47,6 +47,9 @@ with vas_frames.FrameReader(camera, dir=export_dir) as reader:
         'frame_width': frame.width, 'frame_height': frame.height, 'strides': list(frame.strides),
         'frame_uv_offset': frame.uv_offset, 'data_size': frame.data_size, 'slot': frame.slot,
         'frame_generation': str(frame.generation),
+        'color_matrix': frame.color_matrix, 'color_range': frame.color_range,
+        'source_width': frame.source_size[0] if frame.source_size else 0,
+        'source_height': frame.source_size[1] if frame.source_size else 0,
         'data_fnv1a64': f'{vas_frames.fnv1a64(frame.data):016x}', 'data_hex': frame.data.hex(),
         'array_check': array_check,
     }))
