@@ -106,8 +106,11 @@ export const HEARTBEAT_STALE_MS = 2000;
 /** A waiting reader re-evaluates status at least this often (a dead writer wakes nobody). */
 export const WAIT_RECHECK_MS = 1000;
 
-/** A reader with nothing to wait on (not attached, a v1 file) looks again this often. */
+/** A reader with nothing to read (not attached, not live or idle) looks again this often. */
 export const POLL_MS = 100;
+
+/** A reader with frames to read but no futex word (a version 1 file) polls this often. */
+export const FRAME_POLL_MS = 5;
 
 export interface FrameGeometry {
   readonly width: number;

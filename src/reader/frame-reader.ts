@@ -4,7 +4,7 @@ import { cameraIdProblem } from '../config/camera-id';
 import { CONFIG_DEFAULTS, type FfiBackend } from '../config/frame-export-config';
 import type { LibC } from '../ffi/libc';
 import { loadLibC } from '../ffi/load-libc';
-import { DATA_FILE_NAME, Header, META_FILE_NAME, POLL_MS, WAIT_RECHECK_MS, WriterState } from '../layout/frame-export-layout';
+import { DATA_FILE_NAME, FRAME_POLL_MS, Header, META_FILE_NAME, POLL_MS, WAIT_RECHECK_MS, WriterState } from '../layout/frame-export-layout';
 import type { Frame } from '../meta/frame-meta';
 import { decodeHeader, readStatusBlock, type ExportHeader, type ExportStatusBlock } from '../meta/meta-decoder';
 import { MetaView } from '../meta/meta-view';
@@ -239,7 +239,8 @@ export class FrameReader {
       // least every WAIT_RECHECK_MS, and at the next status check.
       return { kind: 'futex', address: mapping.metaAddress + Header.NOTIFY_SEQ, expected, ms: Math.min(left, WAIT_RECHECK_MS, this.recheckMs) };
     }
-    return { kind: 'sleep', ms: Math.min(left, POLL_MS) };
+    // A version 1 file has no futex word: poll its frames; with nothing to read, look less often.
+    return { kind: 'sleep', ms: Math.min(left, mapping !== null ? FRAME_POLL_MS : POLL_MS) };
   }
 
   private readableMapping(): Mapping | null {

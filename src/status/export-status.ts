@@ -79,7 +79,8 @@ export function processState(pid: number): 'running' | 'zombie' | 'gone' {
     // Gone between the two looks; or /proc unreadable: the heartbeat rule judges it.
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'running';
   }
-  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  // The state is the first non-blank character after the command's closing parenthesis.
+  const state = stat.slice(stat.lastIndexOf(')') + 1).trimStart().charAt(0);
   return state === 'Z' || state === 'X' ? 'zombie' : 'running';
 }
 

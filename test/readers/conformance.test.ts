@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FrameExportHook, TOKENS, createFrameExportContainer } from '../../plugin/live';
-import { Header } from '../../src/layout/frame-export-layout';
+import { FORMAT_VERSION, Header } from '../../src/layout/frame-export-layout';
 import { FakeClock, FixedWriterIdentity } from '../support/fake-clock';
 import { enabledConfig, MemoryLogger } from '../support/live-container';
 
@@ -69,7 +69,7 @@ describe('readers: cross-language conformance against golden meta bytes', functi
 
   it('the writer produces exactly the golden frame.meta bytes', () => {
     const meta = fs.readFileSync(path.join(exportDir, CAMERA, 'frame.meta'));
-    const golden = path.join(GOLDEN_DIR, 'frame-meta-v1.bin');
+    const golden = path.join(GOLDEN_DIR, `frame-meta-v${FORMAT_VERSION}.bin`);
     if (process.env.VAS_UPDATE_GOLDEN === '1') fs.writeFileSync(golden, meta);
     const expected = fs.readFileSync(golden);
     const firstDifference = meta.findIndex((byte, index) => byte !== expected[index]);
@@ -108,7 +108,7 @@ describe('readers: cross-language conformance against golden meta bytes', functi
   });
 
   it('all readers agree on every meta field and on the frame bytes, and match the golden values', () => {
-    const goldenFile = path.join(GOLDEN_DIR, 'frame-meta-v1.json');
+    const goldenFile = path.join(GOLDEN_DIR, `frame-meta-v${FORMAT_VERSION}.json`);
     const comparable = (output: Record<string, unknown>) => {
       const { array_check: _ignored, ...rest } = output;
       return rest;
@@ -126,5 +126,24 @@ describe('readers: cross-language conformance against golden meta bytes', functi
     expect(outputs['python-numpy']!.array_check).to.equal('array-matches-data');
     expect(outputs['python-no-numpy']!.array_check).to.equal('numpy-missing');
     expect(golden).to.deep.include({ frame_id: String(FRAMES), latest_frame_id: String(FRAMES), dropped_size_mismatch: '1', writer_pid: 4242 });
+  });
+
+  it('the TypeScript reader reads the golden frame.meta of every format version (older files too)', () => {
+    const metas = fs.readdirSync(GOLDEN_DIR).filter((name) => /^frame-meta-v[0-9]+\.bin$/.test(name)).sort();
+    expect(metas).to.include.members(['frame-meta-v1.bin', `frame-meta-v${FORMAT_VERSION}.bin`]);
+    for (const name of metas) {
+      const golden = JSON.parse(fs.readFileSync(path.join(GOLDEN_DIR, name.replace(/\.bin$/, '.json')), 'utf8')) as Record<string, unknown>;
+      const meta = fs.readFileSync(path.join(GOLDEN_DIR, name));
+      meta.writeBigUInt64LE(process.hrtime.bigint(), Header.HEARTBEAT_NS); // the fake clock's heartbeat would look stale
+      const root = fs.mkdtempSync(path.join(workDir, 'golden-'));
+      fs.mkdirSync(path.join(root, 'golden'));
+      fs.writeFileSync(path.join(root, 'golden', 'frame.meta'), meta);
+      fs.writeFileSync(path.join(root, 'golden', 'frame.data'), Buffer.alloc((golden.slot_count as number) * (golden.slot_stride as number)));
+      const ts = spawnSync(process.execPath, [path.join(__dirname, 'support', 'conformance-reader.js'), root, 'golden'], { encoding: 'utf8' });
+      expect(ts.status, `${name}: ${ts.stderr}`).to.equal(0);
+      const output = parseJson(ts.stdout);
+      const fields = Object.keys(golden).filter((key) => key !== 'data_fnv1a64' && key !== 'data_hex');
+      expect(Object.fromEntries(fields.map((key) => [key, output[key]])), name).to.deep.equal(Object.fromEntries(fields.map((key) => [key, golden[key]])));
+    }
   });
 });

@@ -27,6 +27,8 @@ process.stdout.write(`${JSON.stringify({
   frame_id: String(meta.frameId), timestamp_ns: String(meta.timestampNs), wallclock_ns: String(meta.wallClockNs),
   frame_width: meta.width, frame_height: meta.height, strides: meta.strides, frame_uv_offset: meta.uvOffset,
   data_size: meta.dataSize, slot: meta.slot, frame_generation: String(meta.generation),
+  color_matrix: meta.colorMatrix === 'bt709' ? 1 : 6, color_range: meta.colorRange === 'full' ? 2 : 1,
+  source_width: meta.sourceWidth, source_height: meta.sourceHeight,
   data_fnv1a64: fnv1a64Hex(frame.data), data_hex: Buffer.from(frame.data).toString('hex'),
 })}\n`);
 reader.close();
