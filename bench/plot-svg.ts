@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BenchResults, ScalingRowJson } from './report';
+import type { BenchResults } from './report';
 import type { Stat } from './lib/stats';
 
 const FONT = 'font-family="DejaVu Sans, Arial, sans-serif"';
@@ -203,54 +203,53 @@ export function writePlots(results: BenchResults, outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   const write = (name: string, svg: string): void => {
-    const file = path.join(outDir, name);
-    fs.writeFileSync(file, svg);
-    written.push(file);
+    fs.writeFileSync(path.join(outDir, name), svg);
+    written.push(path.join(outDir, name));
   };
-  const ratioRows: DotRow[] = [
-    { label: 'off_ratio (NOOP / no hook)', stat: stat(results, 'off_ratio'), goal: { value: 1.02, text: 'goal <= 1.02' } },
-    { label: 'null control (no hook / no hook)', stat: stat(results, 'off_null_ratio') },
-    { label: 'spawn path, off (with / without)', stat: stat(results, 'spawn_off_ratio') },
-    { label: 'on_vs_memcpy_1080p (koffi)', stat: stat(results, 'on_vs_memcpy_1080p'), goal: { value: 1.3, text: 'goal <= 1.3' } },
-    { label: 'on_vs_memcpy_720p (koffi)', stat: stat(results, 'on_vs_memcpy_720p'), goal: { value: 1.3, text: 'goal <= 1.3' } },
-    { label: 'on_vs_memcpy_1080p (ffi-rs)', stat: stat(results, 'on_vs_memcpy_1080p_ffi_rs') },
-    { label: 'on_vs_memcpy_720p (ffi-rs)', stat: stat(results, 'on_vs_memcpy_720p_ffi_rs') },
-    { label: 'cold memcpy / hot memcpy (1080p)', stat: stat(results, 'memcpy_cold_vs_memcpy_1080p') },
-    { label: 'naive_vs_ours_1080p', stat: stat(results, 'naive_vs_ours_1080p'), goal: { value: 10, text: 'goal >= 10' } },
-    { label: 'reader_ts_vs_memcpy_1080p', stat: stat(results, 'reader_ts_vs_memcpy_1080p') },
-    { label: 'reader_py_vs_memcpy_1080p', stat: stat(results, 'reader_py_vs_memcpy_1080p') },
-  ];
-  write('ratios.svg', dotPlot(`Ratios measured within one run (${results.profile} profile)`, 'ratio (log scale)', ratioRows, { log: true, reference: 1 }));
-
-  const costRows: DotRow[] = [
-    { label: 'memcpy heap to heap (hot)', stat: stat(results, 'memcpy_us_1080p') },
-    { label: 'memcpy, 75 MB rotating (cold)', stat: stat(results, 'memcpy_cold_us_1080p') },
-    { label: 'onFrame into the ring', stat: stat(results, 'ours_onframe_us_per_frame_1080p') },
-    { label: 'tap thread, koffi', stat: stat(results, 'tap_cpu_us_per_frame_1080p') },
-    { label: 'tap thread, ffi-rs', stat: stat(results, 'tap_cpu_us_per_frame_1080p_ffi_rs') },
-    { label: 'naive exporter (baseline)', stat: stat(results, 'naive_us_per_frame_1080p') },
-    { label: 'TS FrameReader.latest()', stat: stat(results, 'reader_ts_us_1080p') },
-    { label: 'TS Buffer.from (alloc + copy)', stat: stat(results, 'alloc_copy_us_1080p') },
-    { label: 'Python FrameReader.latest()', stat: stat(results, 'reader_py_us_1080p') },
-    { label: 'Python bytes() copy', stat: stat(results, 'reader_py_copy_us_1080p') },
-  ];
-  write('frame-cost-1080p.svg', dotPlot('CPU per 1080p NV12 frame (3,110,400 bytes)', 'microseconds of CPU per frame (log scale)', costRows, { log: true }));
-
-  const rows: readonly ScalingRowJson[] = results.scaling ?? [];
+  const row = (label: string, key: string, goal?: number, op = '<='): DotRow =>
+    ({ label, stat: stat(results, key), ...(goal !== undefined ? { goal: { value: goal, text: `goal ${op} ${goal}` } } : {}) });
+  write('ratios.svg', dotPlot(`Ratios measured side by side (${results.profile} profile)`, 'ratio (log scale)', [
+    row('export off: NOOP hook / no hook', 'off_ratio', 1.02),
+    row('  null control: no hook / no hook', 'off_null_ratio'),
+    row('tap / C floor, 1080p (koffi)', 'tap_vs_floor_1080p', 1.1),
+    row('tap / C floor, 720p (koffi)', 'tap_vs_floor_720p', 1.1),
+    row('tap / C floor, 1080p (ffi-rs)', 'tap_vs_floor_1080p_ffi_rs'),
+    row('tap / C floor, 720p (ffi-rs)', 'tap_vs_floor_720p_ffi_rs'),
+    row('Python peer / C floor, 1080p', 'peer_vs_floor_1080p'),
+    row('Python peer / C floor, 720p', 'peer_vs_floor_720p'),
+    row('FFmpeg export on / off, 1080p', 'ffmpeg_on_off_1080p', 1.03),
+    row('FFmpeg export on / off, 720p', 'ffmpeg_on_off_720p', 1.03),
+    row('FFmpeg on / off, 1080p source, 720p export', 'ffmpeg_on_off_1080p_to_720p'),
+    row('stream-copy host, on / off, 1080p', 'ffmpeg_copy_host_on_off_1080p'),
+  ], { log: true, reference: 1 }));
+  const scaling1 = (results.scaling ?? []).find((entry) => entry.cameras === 1);
+  write('frame-cost-1080p.svg', dotPlot('CPU per 1080p frame (3,110,400 bytes of NV12)', 'microseconds of CPU per frame (log scale)', [
+    row('C floor: read(2) into the slot', 'floor_us_per_frame_1080p'),
+    row('Python peer: readinto() into the slot', 'peer_us_per_frame_1080p'),
+    row('tap host process, koffi', 'tap_us_per_frame_1080p'),
+    row('tap host process, ffi-rs', 'tap_ffi_rs_us_per_frame_1080p'),
+    { label: 'tap host process, 1 camera at 30 fps', stat: isStat(scaling1?.cpu_us_per_frame) ? scaling1.cpu_us_per_frame : null },
+    { label: "VAS's FFmpeg, export off", stat: scaled(stat(results, 'ffmpeg_ms_per_frame_off_1080p'), 1000) },
+    { label: "VAS's FFmpeg, export on", stat: scaled(stat(results, 'ffmpeg_ms_per_frame_on_1080p'), 1000) },
+  ], { log: true }));
+  const rows = results.scaling ?? [];
   if (rows.length > 0) {
-    const series = (name: string, color: string, key: keyof ScalingRowJson): Series => ({
-      name, color, points: rows.filter((row) => isStat(row[key])).map((row) => ({ x: row.cameras, stat: row[key] as Stat })),
+    const series = (name: string, color: string, key: string): Series => ({
+      name, color, points: rows.filter((entry) => isStat(entry[key])).map((entry) => ({ x: entry.cameras, stat: entry[key] as Stat })),
     });
-    write('scaling-cpu.svg', linePlot('Plugin CPU, cameras at 1080p30', 'cameras', 'host process CPU, % of one core',
-      [series('spinning reader (prescribed)', '#1f77b4', 'cpu_pct_one_core'),
-        series('sleeping reader', '#17becf', 'cpu_pct_one_core_sleeping_reader')], { logY: false }));
-    write('scaling-latency.svg', linePlot('Feeder write to reader sighting, 1080p30', 'cameras', 'latency, ms (log scale)',
-      [series('p50', '#2ca02c', 'latency_p50_ms'), series('p99', '#ff7f0e', 'latency_p99_ms'),
-        series('p99, tap share (same runs)', '#9467bd', 'tap_share_p99_ms'),
-        series('p99 publish, sleeping reader', '#8c564b', 'publish_latency_p99_ms')],
+    write('scaling-cpu.svg', linePlot('Host CPU with export on, cameras at 1080p30', 'cameras', 'host process CPU, % of one core',
+      [series('host process (tap thread and all)', '#1f77b4', 'cpu_pct_one_core')], { logY: false }));
+    write('scaling-latency.svg', linePlot('Producer write to tap commit (publish latency), 1080p30', 'cameras', 'ms (log scale)',
+      [series('p50', '#2ca02c', 'publish_latency_p50_ms'), series('p99', '#ff7f0e', 'publish_latency_p99_ms'), series('max', '#9467bd', 'publish_latency_max_ms')],
       { logY: true, goal: { value: 2, text: 'p99 goal 2 ms' } }));
   }
   return written;
+}
+
+function scaled(value: Stat | null, factor: number): Stat | null {
+  if (value === null) return null;
+  const f = (x: number): number => x * factor;
+  return { ...value, median: f(value.median), min: f(value.min), max: f(value.max), q1: f(value.q1), q3: f(value.q3), samples: value.samples.map(f) };
 }
 
 if (require.main === module) {

@@ -125,17 +125,6 @@ export async function waitFor(test: () => boolean, what: string, timeoutMs = 10_
   }
 }
 
-/** Fills a frame with a deterministic pattern (so copies can be verified). */
-export function patternFrame(size: number, seed: number): Buffer {
-  const frame = Buffer.allocUnsafe(size);
-  let x = (seed * 2654435761) >>> 0;
-  for (let index = 0; index < size; index += 4) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    frame.writeUInt32LE(x >>> 0, index);
-  }
-  return frame;
-}
-
 export const GEOMETRY = {
   '1080p': { width: 1920, height: 1080 },
   '720p': { width: 1280, height: 720 },
