@@ -67,9 +67,12 @@ export class ProducerControl {
     return this.lines.shift()!;
   }
 
-  /** Writes `frames` frames to every pipe; resolves when the last byte is in the pipe. */
-  async burst(frames: number): Promise<void> {
-    this.send(String(frames));
+  /**
+   * Writes `frames` frames to every pipe, as fast as the readers take them or paced at `fps`
+   * from `delayUs` on; resolves when the last byte is in the pipe.
+   */
+  async burst(frames: number, fps = 0, delayUs = 0): Promise<void> {
+    this.send(`${frames} ${fps} ${Math.round(delayUs)}`);
     if ((await this.next()) !== 'k') throw new Error('producer: unexpected answer');
   }
 

@@ -5,7 +5,8 @@ export interface Profile {
   readonly offReps: number;
   readonly offCalls: number;
   readonly spawnCalls: number;
-  /** floor: repetitions (one burst of every reader each), frames per burst. */
+  /** floor: frames of the settling round, repetitions, frames per round (all at 30 fps). */
+  readonly floorSettleFrames: number;
   readonly floorReps: number;
   readonly floorFrames: number;
   /** ffmpeg: on/off pairs per source, seconds of input (played in real time). */
@@ -28,8 +29,9 @@ export const QUICK: Profile = {
   offReps: 7,
   offCalls: 1_000_000,
   spawnCalls: 100_000,
+  floorSettleFrames: 150,
   floorReps: 7,
-  floorFrames: 30,
+  floorFrames: 60,
   ffmpegPairs: 3,
   ffmpegSeconds: 6,
   scalingCameras: [1, 4],
@@ -46,8 +48,9 @@ export const FULL: Profile = {
   offReps: 21,
   offCalls: 3_000_000,
   spawnCalls: 300_000,
-  floorReps: 21,
-  floorFrames: 60,
+  floorSettleFrames: 450,
+  floorReps: 15,
+  floorFrames: 90,
   ffmpegPairs: 6,
   ffmpegSeconds: 10,
   scalingCameras: [1, 4, 8, 16, 32],

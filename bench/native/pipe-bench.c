@@ -2,19 +2,24 @@
  * The bench's native helper (built by bench/lib/native.ts with gcc). Four modes:
  *
  *   feed <frame_bytes> <fd>...
- *       The producer: "FFmpeg" writing raw frames into pipes, with no decode cost. Reads a
- *       count N per line on stdin, writes N whole frames to every fd (blocking write(2)s, as
- *       fast as the readers take them), answers "k\n" on stdout. Closes the fds at EOF.
+ *       The producer: "FFmpeg" writing raw frames into pipes, with no decode cost, the way
+ *       FFmpeg's rawvideo output does: blocking write(2)s of CHUNK bytes (its AVIOContext
+ *       buffer, IO_BUFFER_SIZE = 32768; env PIPE_BENCH_CHUNK overrides). Reads lines "N [fps
+ *       [delay_us]]" on stdin and writes N frames to every fd, as fast as the readers take
+ *       them, or paced at fps starting delay_us from now; answers "k\n" on stdout. Closes the
+ *       fds at EOF.
  *   rate <frame_bytes> <fps> <warmup_ms> <window_ms> <stamps_file> <fd>...
  *       The same producer paced like cameras: camera i's frame k is due at
  *       start + i * period / N + k * period. Starts on a line on stdin, prints "start\n" when
  *       the warm-up is over and "end <frames written per camera...>\n" after the window, then
  *       closes the pipes and writes (camera, frame, CLOCK_MONOTONIC ns after the frame's last
  *       byte) as double triples to stamps_file.
- *   floor <frame_bytes> <slots> <file>
+ *   floor <frame_bytes> <slots> <file> [poll]
  *       The floor: read(2) from stdin (a pipe, enlarged like the tap's) straight into slot
  *       (count % slots) of a MAP_SHARED mapping of a tmpfs file; after each whole frame, the
- *       frame count (u64) is stored at offset 0 of the file. Nothing else.
+ *       frame count (u64) is stored at offset 0 of the file. Nothing else. With "poll", the
+ *       tap's syscall pattern without its JS: stdin non-blocking, poll(2) on it and an idle wake
+ *       pipe (125 ms timeout), read(2) until a short read.
  *   run <out_file> <program> <args>...
  *       Runs program with this process's fds and writes "user_us sys_us" of it (wait4 rusage)
  *       to out_file. Exits with the program's status.
@@ -23,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +51,18 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void sleep_until(uint64_t ns) {
+  struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+  while (now_ns() < ns && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+}
+
+static size_t chunk = 32768;
+
 static void write_frame(int fd, uint8_t *frame, size_t size, uint32_t number, uint32_t index) {
   memcpy(frame, &number, 4);
   memcpy(frame + 4, &index, 4);
   for (size_t done = 0; done < size;) {
-    ssize_t n = write(fd, frame + done, size - done);
+    ssize_t n = write(fd, frame + done, size - done < chunk ? size - done : chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) die("write");
     done += (size_t)n;
@@ -63,12 +76,19 @@ static int producer(int argc, char **argv, int paced) {
   uint8_t *frame = malloc(size);
   uint32_t *written = calloc((size_t)cameras, sizeof *written);
   if (frame == NULL || written == NULL || cameras < 1) die("producer setup");
+  if (getenv("PIPE_BENCH_CHUNK") != NULL) chunk = strtoul(getenv("PIPE_BENCH_CHUNK"), NULL, 10);
   for (size_t i = 8; i < size; i++) frame[i] = (uint8_t)(i * 131u >> 6);
   if (!paced) {
-    long count;
-    while (scanf("%ld", &count) == 1) {
-      for (long k = 0; k < count; k++)
+    char line[128];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+      long count = 0;
+      double fps = 0, delay_us = 0;
+      if (sscanf(line, "%ld %lf %lf", &count, &fps, &delay_us) < 1) break;
+      uint64_t start = now_ns() + (uint64_t)(delay_us * 1000);
+      for (long k = 0; k < count; k++) {
+        if (fps > 0) sleep_until(start + (uint64_t)(k * 1e9 / fps));
         for (int c = 0; c < cameras; c++) write_frame(atoi(argv[first + c]), frame, size, ++written[c], (uint32_t)c);
+      }
       printf("k\n");
       fflush(stdout);
     }
@@ -101,10 +121,7 @@ static int producer(int argc, char **argv, int paced) {
         }
         if (due < earliest) earliest = due;
       }
-      if (earliest > warmup + window) earliest = warmup + window;
-      uint64_t wake = start + earliest;
-      struct timespec ts = { (time_t)(wake / 1000000000u), (long)(wake % 1000000000u) };
-      if (now_ns() < wake) clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+      sleep_until(start + (earliest < warmup + window ? earliest : warmup + window));
     }
     for (int c = 0; c < cameras; c++) close(atoi(argv[first + c]));
     FILE *out = fopen(argv[6], "wb");
@@ -129,7 +146,7 @@ static size_t pipe_max_size(void) {
   return value;
 }
 
-static int floor_reader(char **argv) {
+static int floor_reader(char **argv, int poll_mode) {
   size_t size = strtoul(argv[2], NULL, 10), slots = strtoul(argv[3], NULL, 10);
   size_t stride = (size + 4095) & ~(size_t)4095, length = 4096 + slots * stride;
   int fd = open(argv[4], O_RDWR | O_CREAT, 0600);
@@ -139,12 +156,18 @@ static int floor_reader(char **argv) {
   size_t pipe_size = size < pipe_max_size() ? size : pipe_max_size();
   if (fcntl(0, F_SETPIPE_SZ, (int)pipe_size) < (int)pipe_size) die("F_SETPIPE_SZ");
   uint64_t *count = (uint64_t *)map;
+  int wake[2], must_poll = 1;
+  struct pollfd fds[2] = { { -1, POLLIN, 0 }, { 0, POLLIN, 0 } };
+  int polling = poll_mode && pipe(wake) == 0 && fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) == 0;
+  if (polling) fds[0].fd = wake[0];
   for (uint64_t frames = 0;; frames++) {
     uint8_t *slot = map + 4096 + (frames % slots) * stride;
     for (size_t filled = 0; filled < size;) {
+      if (polling && must_poll && poll(fds, 2, 125) <= 0) continue;
       ssize_t n = read(0, slot + filled, size - filled);
       if (n == 0) return 0;
-      if (n < 0 && errno == EINTR) continue;
+      must_poll = n < 0 || (size_t)n < size - filled; /* a short read emptied the pipe */
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n < 0) die("read");
       filled += (size_t)n;
     }
@@ -175,7 +198,7 @@ static int run(char **argv) {
 int main(int argc, char **argv) {
   if (argc >= 4 && strcmp(argv[1], "feed") == 0) return producer(argc, argv, 0);
   if (argc >= 8 && strcmp(argv[1], "rate") == 0) return producer(argc, argv, 1);
-  if (argc == 5 && strcmp(argv[1], "floor") == 0) return floor_reader(argv);
+  if ((argc == 5 || argc == 6) && strcmp(argv[1], "floor") == 0) return floor_reader(argv, argc == 6 && strcmp(argv[5], "poll") == 0);
   if (argc >= 4 && strcmp(argv[1], "run") == 0) return run(argv);
   fprintf(stderr, "usage: pipe-bench feed|rate|floor|run ... (see the source)\n");
   return 2;
