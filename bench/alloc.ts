@@ -48,7 +48,7 @@ async function child(params: ChildParams): Promise<number> {
   const { FrameReader } = require('../src/index') as typeof import('../src/index');
   const hook = loadDecodeBoundaryHook(liveEnv(dir, WIDTH, HEIGHT), new BenchLogger());
   const tap = hook.ffmpegOutput('cam', 3);
-  const producer = spawn(buildPipeBench(), ['feed', String(WIDTH * HEIGHT * 1.5), '3'], { stdio: ['pipe', 'pipe', 'inherit', ...tap.stdio] });
+  const producer = spawn(buildPipeBench(), ['feed', String(WIDTH * HEIGHT * 1.5), '-', '3'], { stdio: ['pipe', 'pipe', 'inherit', ...tap.stdio] });
   hook.onProcessSpawned('cam', producer);
   const control = new ProducerControl(producer.stdin!, producer.stdout!);
   const reader = FrameReader.open('cam', { dir });

@@ -4,11 +4,12 @@
  * args and stdio, spawn, onProcessSpawned. The main thread then only waits: frames go producer
  * -> pipe -> tap thread -> ring.
  *
- *  feed: the producer's stdin and stdout are this process's, so whoever started this host
- *        drives the bursts directly; the host ends when the producer does. Its CPU is the tap's.
- *  rate: paced producer. Over the producer's window: this process's CPU (every thread) and
- *        RSS; then frames lost (written vs frames_written in the metas) and, with a publish
- *        collector running, feeder write -> commit latency (the slot's timestamp_ns).
+ *  feed: the producer's stdin and stdout are this process's, so whoever started this host drives
+ *        it directly; the host ends when the producer does.
+ *  rate: N cameras at `fps` for a warm-up and a window. Over the window: this process's CPU (all
+ *        its threads) and RSS; then frames lost (written vs frames_written in the metas once the
+ *        pipes are drained) and, with the publish collector, producer write -> tap commit latency.
+ *        Export off: no pipes, no producer, the same host idling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,8 +30,8 @@ export interface HostParams {
   readonly ffi?: 'koffi' | 'ffi-rs';
   readonly dir?: string;
   readonly fps?: number;
-  readonly warmupMs?: number;
-  readonly windowMs?: number;
+  readonly warmupFrames?: number;
+  readonly windowFrames?: number;
   readonly collectPublish?: boolean;
 }
 
@@ -38,16 +39,12 @@ export interface HostResult {
   readonly cpuPctOneCore: number;
   readonly framesLost: number;
   readonly fpsPerCamera: number;
-  readonly publishP50Ms: number;
-  readonly publishP99Ms: number;
-  readonly publishMaxMs: number;
+  readonly publishMs: readonly number[];
   readonly rss: ReturnType<typeof rssBreakdown>;
   readonly logErrors: readonly string[];
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
+const exited = (child: ChildProcess): Promise<unknown> => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
 
 async function main(params: HostParams): Promise<HostResult | null> {
   const dir = params.dir ?? makeExportDir(`host${params.cameras}`);
@@ -56,87 +53,62 @@ async function main(params: HostParams): Promise<HostResult | null> {
   const hook = loadDecodeBoundaryHook(params.exportOn ? liveEnv(dir, params.width, params.height, params.ffi) : {}, logger);
   const stdio: Array<'inherit' | 'pipe' | number> = params.mode === 'feed' ? ['inherit', 'inherit', 'inherit'] : ['pipe', 'pipe', 'inherit'];
   for (const id of ids) stdio.push(...hook.ffmpegOutput(id, stdio.length).stdio);
-  const fds = stdio.slice(3).map((_, index) => String(3 + index));
-  const size = String(params.width * params.height * 3 / 2);
   const stampsFile = path.join(dir, '.stamps');
+  const producer = params.exportOn
+    ? spawn(PIPE_BENCH, ['feed', String(params.width * params.height * 1.5), params.mode === 'feed' ? '-' : stampsFile, ...stdio.slice(3).map((_, index) => String(3 + index))], { stdio })
+    : null;
+  for (const id of ids) if (producer !== null) hook.onProcessSpawned(id, producer);
   if (params.mode === 'feed') {
-    const producer = spawn(PIPE_BENCH, ['feed', size, ...fds], { stdio });
-    for (const id of ids) hook.onProcessSpawned(id, producer);
     progress('ready');
-    await exited(producer);
+    await exited(producer!);
     hook.close();
     return null;
   }
-  const windowMs = params.windowMs!;
-  let producer: ChildProcess | null = null;
-  let control: ProducerControl | null = null;
-  if (fds.length > 0) {
-    producer = spawn(PIPE_BENCH, ['rate', size, String(params.fps), String(params.warmupMs), String(windowMs), stampsFile, ...fds], { stdio });
-    for (const id of ids) hook.onProcessSpawned(id, producer);
-    control = new ProducerControl(producer.stdin!, producer.stdout!);
-  }
-  let collector: ChildProcess | null = null;
+  const fps = params.fps!;
   const collected = path.join(dir, '.collected');
-  if (params.collectPublish === true && control !== null) {
-    collector = spawn(process.execPath, [path.join(__dirname, 'publish-collector.js'), dir, ids.join(','), collected], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((resolve) => collector!.stdout!.once('data', resolve));
-  }
-  let cpu: NodeJS.CpuUsage;
-  let written: number[] = [];
-  let t0 = 0;
-  let t1 = 0;
-  if (control !== null) {
-    control.send('go');
-    if ((await control.next()) !== 'start') throw new Error('producer: no start');
-    const cpu0 = process.cpuUsage();
-    t0 = Number(process.hrtime.bigint());
-    const end = await control.next();
-    cpu = process.cpuUsage(cpu0);
-    t1 = Number(process.hrtime.bigint());
-    written = end.split(' ').slice(1).map(Number);
-  } else {
-    await sleep(params.warmupMs!);
-    const cpu0 = process.cpuUsage();
-    await sleep(windowMs);
-    cpu = process.cpuUsage(cpu0);
-  }
+  const collector = params.collectPublish === true && producer !== null
+    ? spawn(process.execPath, [path.join(__dirname, 'publish-collector.js'), dir, ids.join(','), collected], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : null;
+  if (collector !== null) await new Promise((resolve) => collector.stdout!.once('data', resolve));
+  const control = producer === null ? null : new ProducerControl(producer.stdin!, producer.stdout!);
+  const frames = async (count: number): Promise<void> => (control === null ? sleep((count * 1000) / fps) : control.burst(count, fps, 1000));
+  await frames(params.warmupFrames!);
+  const cpu0 = process.cpuUsage();
+  const t0 = Number(process.hrtime.bigint());
+  await frames(params.windowFrames!);
+  const cpu = process.cpuUsage(cpu0);
+  const t1 = Number(process.hrtime.bigint());
   const rss = rssBreakdown();
-  const total = written.reduce((sum, value) => sum + value, 0);
+  const total = ids.length * (params.warmupFrames! + params.windowFrames!);
   let committed = 0;
-  if (params.exportOn) {
-    const readers = ids.map((id) => FrameReader.open(id, { dir }));
-    const framesWritten = (): number => readers.reduce((sum, reader) => sum + Number(reader.info()?.status.framesWritten ?? 0), 0);
-    await waitFor(() => (committed = framesWritten()) >= total, 'the tap to drain every pipe', 5000, 5).catch(() => undefined);
-    for (const reader of readers) reader.close();
-  }
-  if (producer !== null) await exited(producer);
-  const latencies: number[] = [];
-  let windowFrames = 0;
+  const publishMs: number[] = [];
   if (control !== null) {
+    const readers = ids.map((id) => FrameReader.open(id, { dir }));
+    const count = (): number => readers.reduce((sum, reader) => sum + Number(reader.info()?.status.framesWritten ?? 0), 0);
+    await waitFor(() => (committed = count()) >= total, 'the tap to drain every pipe', 5000, 5).catch(() => undefined);
+    for (const reader of readers) reader.close();
+    control.end();
+    await exited(producer!);
+  }
+  if (collector !== null) {
     // Producer stamps inside the window, joined with the commit times the collector saw.
-    const stamps = new Float64Array(new Uint8Array(fs.readFileSync(stampsFile)).buffer);
+    fs.writeFileSync(path.join(dir, '.collector-stop'), '');
+    await exited(collector);
+    const commits = new Float64Array(new Uint8Array(fs.readFileSync(collected)).buffer);
     const commitNs = new Map<number, number>();
-    if (collector !== null) {
-      fs.writeFileSync(path.join(dir, '.collector-stop'), '');
-      await exited(collector);
-      const commits = new Float64Array(new Uint8Array(fs.readFileSync(collected)).buffer);
-      for (let index = 0; index + 2 < commits.length; index += 3) commitNs.set(commits[index]! * 2 ** 32 + commits[index + 1]!, commits[index + 2]!);
-    }
+    for (let index = 0; index + 2 < commits.length; index += 3) commitNs.set(commits[index]! * 2 ** 32 + commits[index + 1]!, commits[index + 2]!);
+    const stamps = new Float64Array(new Uint8Array(fs.readFileSync(stampsFile)).buffer);
     for (let index = 0; index + 2 < stamps.length; index += 3) {
-      if (stamps[index + 2]! < t0 || stamps[index + 2]! > t1) continue;
-      windowFrames++;
       const commit = commitNs.get(stamps[index]! * 2 ** 32 + stamps[index + 1]!);
-      if (commit !== undefined) latencies.push((commit - stamps[index + 2]!) / 1e6);
+      if (stamps[index + 2]! >= t0 && stamps[index + 2]! <= t1 && commit !== undefined) publishMs.push((commit - stamps[index + 2]!) / 1e6);
     }
   }
   hook.close();
   return {
-    cpuPctOneCore: ((cpu.user + cpu.system) / 1000 / (control !== null ? (t1 - t0) / 1e6 : windowMs)) * 100,
+    cpuPctOneCore: ((cpu.user + cpu.system) / 1000 / ((t1 - t0) / 1e6)) * 100,
     framesLost: params.exportOn ? total - committed : 0,
-    fpsPerCamera: windowFrames / params.cameras / ((t1 - t0) / 1e9 || 1),
-    publishP50Ms: percentile(latencies, 50),
-    publishP99Ms: percentile(latencies, 99),
-    publishMaxMs: latencies.length > 0 ? Math.max(...latencies) : NaN,
+    fpsPerCamera: (params.windowFrames! * 1e9) / (t1 - t0),
+    publishMs: [percentile(publishMs, 50), percentile(publishMs, 99), publishMs.length > 0 ? Math.max(...publishMs) : NaN],
     rss,
     logErrors: logger.lines.filter((line) => line.startsWith('error')),
   };

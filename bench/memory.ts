@@ -20,7 +20,7 @@ async function main(params: { profile: Profile }): Promise<Record<string, Stat>>
   for (let rep = 0; rep < params.profile.memoryReps; rep++) {
     for (const side of rep % 2 === 0 ? ['on', 'off'] as const : ['off', 'on'] as const) {
       progress(`memory: export ${side}, run ${rep + 1}/${params.profile.memoryReps}`);
-      const hostParams: HostParams = { mode: 'rate', cameras: 4, exportOn: side === 'on', ...GEOMETRY['1080p'], fps: 30, warmupMs: 1000, windowMs: 1500 };
+      const hostParams: HostParams = { mode: 'rate', cameras: 4, exportOn: side === 'on', ...GEOMETRY['1080p'], fps: 30, warmupFrames: 30, windowFrames: 45 };
       runs[side].push(await runChild<HostResult>(path.join(__dirname, 'host.js'), hostParams, { timeoutMs: 60_000 }));
     }
   }

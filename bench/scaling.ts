@@ -33,9 +33,9 @@ async function main(params: { profile: Profile }): Promise<{ scaling: ScalingRow
       progress(`scaling: ${cameras} camera(s), run ${rep + 1}/${profile.scalingReps}`);
       const hostParams: HostParams = {
         mode: 'rate', cameras, exportOn: true, ...GEOMETRY['1080p'], fps: FPS,
-        warmupMs: profile.scalingWarmupMs, windowMs: profile.scalingWindowMs, collectPublish: true,
+        warmupFrames: profile.scalingWarmupFrames, windowFrames: profile.scalingWindowFrames, collectPublish: true,
       };
-      const result = await runChild<HostResult>(path.join(__dirname, 'host.js'), hostParams, { timeoutMs: profile.scalingWarmupMs + profile.scalingWindowMs + 60_000 });
+      const result = await runChild<HostResult>(path.join(__dirname, 'host.js'), hostParams, { timeoutMs: 120_000 });
       if (result.logErrors.length > 0) throw new Error(`scaling ${cameras}: plugin logged errors: ${result.logErrors.join('; ')}`);
       runs.get(cameras)!.push(result);
     }
@@ -47,9 +47,9 @@ async function main(params: { profile: Profile }): Promise<{ scaling: ScalingRow
       cpu_pct_one_core: pick((r) => r.cpuPctOneCore),
       cpu_us_per_frame: pick((r) => (r.cpuPctOneCore * 1e4) / (cameras * r.fpsPerCamera)),
       frames_lost: pick((r) => r.framesLost),
-      publish_latency_p50_ms: pick((r) => r.publishP50Ms),
-      publish_latency_p99_ms: pick((r) => r.publishP99Ms),
-      publish_latency_max_ms: pick((r) => r.publishMaxMs),
+      publish_latency_p50_ms: pick((r) => r.publishMs[0]!),
+      publish_latency_p99_ms: pick((r) => r.publishMs[1]!),
+      publish_latency_max_ms: pick((r) => r.publishMs[2]!),
       fps_per_camera: pick((r) => r.fpsPerCamera),
     };
   });

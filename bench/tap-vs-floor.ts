@@ -74,7 +74,7 @@ async function start(kind: Kind, geometry: keyof typeof GEOMETRY, bin: string): 
   const reader = kind !== 'peer'
     ? spawn(bin, ['floor', ...args, ...(kind === 'floor_poll' ? ['poll'] : [])], { stdio: [readEnd, 'ignore', 'inherit'] })
     : spawn(PYTHON, [PEER_PY, ...args], { stdio: [readEnd, 'ignore', 'inherit'] });
-  const producer = spawn(bin, ['feed', String(size), '3'], { stdio: ['pipe', 'pipe', 'inherit', writeEnd] });
+  const producer = spawn(bin, ['feed', String(size), '-', '3'], { stdio: ['pipe', 'pipe', 'inherit', writeEnd] });
   fs.closeSync(readEnd);
   fs.closeSync(writeEnd);
   const count = Buffer.alloc(8);

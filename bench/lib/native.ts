@@ -1,6 +1,6 @@
 /**
  * The native side of the bench: bench/native/pipe-bench.c (producer, floor reader, rusage
- * wrapper), compiled here with gcc when missing or older than its source, and the Python peer.
+ * wrapper), compiled with gcc when missing or older than its source, and the Python peer.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,60 +20,37 @@ export function buildPipeBench(): string {
   return PIPE_BENCH;
 }
 
-/** The line protocol of a producer (pipe-bench feed/rate) over its stdin and stdout. */
+/** Drives a producer (pipe-bench feed) through its stdin and stdout. */
 export class ProducerControl {
-  private buffered = '';
-  private readonly lines: string[] = [];
-  private waiter: (() => void) | null = null;
+  private answers = 0;
+  private waiting: (() => void) | null = null;
   private ended = false;
 
   constructor(private readonly stdin: Writable, stdout: Readable) {
     stdout.setEncoding('utf8');
     stdout.on('data', (chunk: string) => {
-      this.buffered += chunk;
-      for (let end = this.buffered.indexOf('\n'); end >= 0; end = this.buffered.indexOf('\n')) {
-        this.lines.push(this.buffered.slice(0, end));
-        this.buffered = this.buffered.slice(end + 1);
-      }
-      this.wake();
+      this.answers += chunk.split('k\n').length - 1;
+      this.waiting?.();
     });
     stdout.on('end', () => {
       this.ended = true;
-      this.wake();
+      this.waiting?.();
     });
   }
 
-  private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.();
-  }
-
-  send(line: string): void {
-    this.stdin.write(`${line}\n`);
-  }
-
-  /** The next line from the producer. */
-  async next(timeoutMs = 120_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.lines.length === 0) {
-      if (this.ended) throw new Error('producer exited');
-      if (Date.now() > deadline) throw new Error(`producer: no answer within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        setTimeout(resolve, 1000);
-      });
-    }
-    return this.lines.shift()!;
-  }
-
   /**
-   * Writes `frames` frames to every pipe, as fast as the readers take them or paced at `fps`
-   * from `delayUs` on; resolves when the last byte is in the pipe.
+   * `frames` frames into every pipe, as fast as the readers take them or paced at `fps` from
+   * `delayUs` on; resolves when the last byte is in the pipe.
    */
   async burst(frames: number, fps = 0, delayUs = 0): Promise<void> {
-    this.send(`${frames} ${fps} ${Math.round(delayUs)}`);
-    if ((await this.next()) !== 'k') throw new Error('producer: unexpected answer');
+    const answer = this.answers + 1;
+    this.stdin.write(`${frames} ${fps} ${Math.round(delayUs)}\n`);
+    while (this.answers < answer) {
+      if (this.ended) throw new Error('producer exited');
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+      });
+    }
   }
 
   end(): void {

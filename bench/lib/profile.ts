@@ -1,10 +1,9 @@
 /** How much each item measures: --quick (a few minutes in all) or the full profile. */
 export interface Profile {
   readonly name: 'quick' | 'full';
-  /** off: repetitions, calls per side and repetition (per-frame path, spawn path). */
+  /** off: repetitions, calls per side and repetition. */
   readonly offReps: number;
   readonly offCalls: number;
-  readonly spawnCalls: number;
   /** floor: frames of the settling round, repetitions, frames per round (all at 30 fps). */
   readonly floorSettleFrames: number;
   readonly floorReps: number;
@@ -15,8 +14,8 @@ export interface Profile {
   /** scaling: camera counts, repetitions of the sweep, warm-up and measured window. */
   readonly scalingCameras: readonly number[];
   readonly scalingReps: number;
-  readonly scalingWarmupMs: number;
-  readonly scalingWindowMs: number;
+  readonly scalingWarmupFrames: number;
+  readonly scalingWindowFrames: number;
   /** alloc: frames in the measured window (the prescribed 100k in both profiles), runs. */
   readonly allocFrames: number;
   readonly allocReps: number;
@@ -28,7 +27,6 @@ export const QUICK: Profile = {
   name: 'quick',
   offReps: 7,
   offCalls: 1_000_000,
-  spawnCalls: 100_000,
   floorSettleFrames: 150,
   floorReps: 7,
   floorFrames: 60,
@@ -36,8 +34,8 @@ export const QUICK: Profile = {
   ffmpegSeconds: 6,
   scalingCameras: [1, 4],
   scalingReps: 1,
-  scalingWarmupMs: 700,
-  scalingWindowMs: 3000,
+  scalingWarmupFrames: 20,
+  scalingWindowFrames: 90,
   allocFrames: 100_000,
   allocReps: 1,
   memoryReps: 1,
@@ -47,7 +45,6 @@ export const FULL: Profile = {
   name: 'full',
   offReps: 21,
   offCalls: 3_000_000,
-  spawnCalls: 300_000,
   floorSettleFrames: 450,
   floorReps: 15,
   floorFrames: 90,
@@ -55,8 +52,8 @@ export const FULL: Profile = {
   ffmpegSeconds: 10,
   scalingCameras: [1, 4, 8, 16, 32],
   scalingReps: 3,
-  scalingWarmupMs: 2000,
-  scalingWindowMs: 10_000,
+  scalingWarmupFrames: 60,
+  scalingWindowFrames: 300,
   allocFrames: 100_000,
   allocReps: 3,
   memoryReps: 3,
