@@ -12,8 +12,9 @@
  * VAS runs; a round is over when every reader has counted every frame (floor, peer: the count
  * they store at offset 0; tap: latest_frame_id). CPU: each reader process's CPU clock (all its
  * threads) before and after the round; for the tap, its thread's share too (schedstat; the
- * thread is idle then). Ratios are taken within a round. A settling round first: a fresh Node
- * process collects its start-up garbage for its first seconds.
+ * thread is idle then). Ratios are taken within a round. A settling round first (15 s quick,
+ * 30 s full): a fresh Node process collects its start-up garbage for its first 10-20 seconds,
+ * which a VAS that runs for days does not pay per frame.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
