@@ -21,7 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDecodeBoundaryHook, type DecodeBoundaryHook } from '../plugin/index';
 import { FrameReader } from '../src/index';
-import { BenchLogger, GEOMETRY, liveEnv, makeExportDir, progress, runItem } from './lib/item';
+import { BenchLogger, GEOMETRY, liveEnv, makeExportDir, progress, runItem, waitFor } from './lib/item';
 import { buildPipeBench } from './lib/native';
 import type { Profile } from './lib/profile';
 import { ratios, summarize, type Stat } from './lib/stats';
@@ -120,8 +120,15 @@ async function runFfmpeg(run: Run, exportOn: boolean, input: string, rtpPort: nu
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`ffmpeg exited with ${code}: ${stderr.trim().slice(-400)}`);
   if (exportOn) {
+    // The tap drains the pipe to its end after FFmpeg exits: wait until the count stands still.
     const reader = FrameReader.open(id, { dir: run.dir });
-    run.frames.push(Number(reader.info()?.status.framesWritten ?? 0));
+    let [count, still] = [-1, 0];
+    await waitFor(() => {
+      const now = Number(reader.info()?.status.framesWritten ?? 0);
+      [count, still] = [now, now === count ? still + 1 : 0];
+      return still >= 10;
+    }, `the tap to finish ${id}`, 10_000, 20);
+    run.frames.push(count);
     reader.close();
     hook.onStreamStop(id);
   }
@@ -144,8 +151,7 @@ async function main(params: { profile: Profile }): Promise<Record<string, Stat>>
   ] as const) {
     const dir = makeExportDir(`ffmpeg-${label}`);
     const { width, height } = GEOMETRY[exportGeometry];
-    const hook = loadDecodeBoundaryHook(liveEnv(dir, width, height), new BenchLogger());
-    runs.push({ label, source, exportGeometry, copy, hook, dir, on: [], off: [], frames: [] });
+    runs.push({ label, source, exportGeometry, copy, hook: loadDecodeBoundaryHook(liveEnv(dir, width, height), new BenchLogger()), dir, on: [], off: [], frames: [] });
   }
   progress('ffmpeg: preparing test inputs');
   const inputs = { '1080p': testInput(1920, 1080, seconds), '720p': testInput(1280, 720, seconds) };
