@@ -1,15 +1,7 @@
 /**
- * Heap bytes allocated per frame on the tap path (the tap thread's isolate), in steady state,
- * with a positive control that allocates a known ~1 KiB per frame on the same path to show the
- * method sees allocation where there is some. (onFrame and NOOP_HOOK allocate nothing per frame:
- * test/unit/allocation.test.ts.)
- *
- * Each measurement is a child `node --max-semi-space-size=1` (this file with {child}): V8 then
- * scavenges at the latest after every 1 MiB allocated in the young generation, so
- * `scavenges x 1 MiB / frames` bounds the bytes per frame from above. The child redirects the
- * hook's tap Worker to bench/alloc-tap-worker.js, which records the isolate's GCs around the
- * unchanged tap worker. The producer writes warm-up + N frames, as fast as the tap takes them;
- * a second run writes the warm-up alone; the difference in scavenges belongs to the N frames.
+ * alloc_bytes_per_frame: heap bytes per frame on the tap thread, an upper bound from scavenges
+ * with a 1 MiB semi-space, with a positive control. Each measurement is this file run as a
+ * child with {child}. Method: docs/benchmarks.md, "How each figure is measured", 5.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';

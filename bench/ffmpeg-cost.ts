@@ -1,18 +1,7 @@
 /**
- * FFmpeg's cost of export: the CPU (user + sys, wait4 rusage through `pipe-bench run`) of VAS's
- * own FFmpeg process per frame with export on / off, alternating, on the same input file.
- *
- * The command is upstream VAS's (rtsp_pipeline.py): decode once, libx264 ultrafast to RTP and
- * libx264 veryfast to HLS. The input is an H.264 file with B-frames instead of an RTSP camera,
- * so `-rtsp_transport tcp` (an RTSP option FFmpeg rejects for a file) goes, and `-re` comes:
- * a camera delivers frames in real time, so FFmpeg idles between frames and wakes per frame
- * (its libx264 threads too); without -re it would run flat out on both CPUs of this machine,
- * against the tap thread and other tenants, in a regime VAS never runs in. RTP goes to a UDP
- * socket of this process, HLS to a temporary dir. Export on: the plugin's ffmpegOutput args and
- * stdio appended, as the patch does, the tap thread in this process.
- *
- * The stream-copy host (the same outputs with -c:v copy) shows the other kind of host: there,
- * FFmpeg decodes nothing without export, and export adds the whole decode.
+ * ffmpeg_on_off_*: VAS's own FFmpeg CPU (wait4 rusage) per frame with export on / off,
+ * alternating, on the same H.264 file played in real time; and the stream-copy host.
+ * Method and the two changes to VAS's command: docs/benchmarks.md, "How each figure is measured", 3.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';

@@ -1,15 +1,9 @@
 /**
  * A VAS-like host process: the plugin loaded as VAS loads it, N cameras whose "FFmpeg" is one
- * pipe-bench producer, wired as the patch wires FFmpeg: ffmpegOutput(cam_i, 3 + i) for the tap's
- * args and stdio, spawn, onProcessSpawned. The main thread then only waits: frames go producer
- * -> pipe -> tap thread -> ring.
- *
- *  feed: the producer's stdin and stdout are this process's, so whoever started this host drives
- *        it directly; the host ends when the producer does.
- *  rate: N cameras at `fps` for a warm-up and a window. Over the window: this process's CPU (all
- *        its threads) and RSS; then frames lost (written vs frames_written in the metas once the
- *        pipes are drained) and, with the publish collector, producer write -> tap commit latency.
- *        Export off: no pipes, no producer, the same host idling.
+ * pipe-bench producer, wired as the patch wires FFmpeg (ffmpegOutput(cam_i, 3 + i), spawn,
+ * onProcessSpawned). feed: the producer's stdin and stdout are this process's, whoever started
+ * the host drives it. rate: N cameras at fps; over the window this process's CPU (all threads)
+ * and RSS, then frames lost and, with the publish collector, write -> commit latency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -1,9 +1,4 @@
-/**
- * Memory: shared memory per camera from the layout, and the RSS of a VAS-like host (bench/host.ts)
- * with 4 cameras at 1080p30, fed long enough that every slot was written, export on, against the
- * same host with export off (NOOP_HOOK: the same calls, no pipe, no tap, koffi never loaded).
- * On and off alternate, each a fresh process.
- */
+/** Memory: shared memory per camera from the layout; host RSS with 4 cameras at 1080p30, export on vs off. */
 import * as path from 'node:path';
 import { CONFIG_DEFAULTS } from '../src/config/frame-export-config';
 import { SLOT_ALIGNMENT, computeLayout, roundUp } from '../src/layout/frame-export-layout';

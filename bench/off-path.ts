@@ -1,16 +1,7 @@
 /**
- * Export off: what NOOP_HOOK costs the host. VAS holds it when AI_FRAME_EXPORT_ENABLED is unset,
- * obtained as the patched module does, once at load: `loadDecodeBoundaryHook(env)`. A host's
- * per-frame path (camera state lookup, a 16-byte header parsed from a 1080p frame buffer, pts
- * and keyframe bookkeeping, counters, an fps average) with `frameHook.onFrame(id, frame)` at
- * its end, against the identical path without the call; a null control runs the path without
- * the call on both sides, so its spread is the method's resolution on this machine.
- *
- * V8 compiles two textually identical functions to code whose speed differs by several percent
- * and keeps that bias for the life of the compilation, so every repetition compiles fresh
- * copies of both sides (`new Function` on their source, each text unique), warms them, then
- * runs them in slices, A before B in one slice and B before A in the next. CPU: the thread's
- * CPU clock.
+ * off_ratio: a host's per-frame path with NOOP_HOOK.onFrame at its end / without it, and the
+ * null control (without / without). Every repetition compiles fresh copies of both sides: V8
+ * keeps a several-percent bias per compilation. Method: docs/benchmarks.md, 1.
  */
 import { loadDecodeBoundaryHook, NOOP_HOOK } from '../plugin/index';
 import { threadCpuNs } from './lib/cpu';

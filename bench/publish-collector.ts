@@ -1,13 +1,9 @@
 /**
- * The scaling item's publish collector: `node publish-collector.js <dir> <cam,cam,...> <out>`.
- * A separate process that wakes every millisecond and, for every slot of every camera (its own
- * read-only mappings), records the producer's stamp in the frame's first bytes (camera index,
- * frame number) and the slot's timestamp_ns (CLOCK_MONOTONIC at the tap's commit), read under
- * the slot's seqlock. A frame stays in its slot for slot_count frame periods, so at 30 fps
- * nothing is missed, and the collector sleeps nearly all the time: it measures the tap's
- * publish latency without a process spinning on one of the CPUs. (How soon a reader sees a
- * frame is the readers' figure, reader_latency_*.) Writes double triples (camera, frame, ns)
- * to <out> once <dir>/.collector-stop exists.
+ * `node publish-collector.js <dir> <cam,cam,...> <out>`: wakes every millisecond and records,
+ * for every slot of every camera (read-only mappings, under the slot's seqlock), the producer's
+ * stamp (camera, frame) and the tap's commit time; a frame stays in its slot for slot_count
+ * frame periods, so none is missed and nothing spins. Writes double triples to <out> once
+ * <dir>/.collector-stop exists.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,11 +1,7 @@
 /**
- * Scaling with cameras: 1..32 cameras at 1080p30, each count in a fresh VAS-like host process
- * (bench/host.ts, rate mode: one paced producer for all cameras, a publish collector beside it).
- * Per run: the host's CPU (every thread) over the window, frames lost (written by the producer
- * vs frames_written in the metas once the pipes are drained) and the publish latency, producer's
- * write of a frame's last byte -> the tap's commit. The warm-up (5 s quick, 15 s full) lets a
- * fresh host collect its start-up garbage first. Repetitions sweep all counts in turn
- * (1, 4, ..., 1, 4, ...), so slow phases of the shared machine spread over every count.
+ * scaling: 1..32 cameras at 1080p30, each count in a fresh host (bench/host.ts, rate mode) with
+ * the publish collector; counts swept in turn so slow phases of the machine spread over all.
+ * Method: docs/benchmarks.md, "How each figure is measured", 4.
  */
 import * as path from 'node:path';
 import { GEOMETRY, progress, runChild, runItem } from './lib/item';

@@ -1,20 +1,7 @@
 /**
- * Tap vs the pipe floor, and vs the peer: CPU of the whole reading process per frame, for
- * readers of the same kind of pipe, each fed by its own copy of the same producer (pipe-bench
- * feed, which writes like FFmpeg's rawvideo output: 32 KiB write(2)s), each into MAP_SHARED
- * slots of a tmpfs file, same pipe size (min(frame, pipe-max-size)), same slot count:
- *   floor       pipe-bench floor: blocking read(2) straight into the slot, nothing else (C);
- *   floor_poll  the same in the tap's syscall pattern (poll(2), non-blocking reads), no JS;
- *   peer        bench/native/peer.py: Frigate-style Python readinto() into the slot;
- *   tap         a VAS-like host (bench/host.ts, feed mode) with the plugin, koffi or ffi-rs: its
- *               tap thread and everything else the host process runs.
- * Every reader runs at once, each camera at 30 fps (phases spread over a frame period), the way
- * VAS runs; a round is over when every reader has counted every frame (floor, peer: the count
- * they store at offset 0; tap: latest_frame_id). CPU: each reader process's CPU clock (all its
- * threads) before and after the round; for the tap, its thread's share too (schedstat; the
- * thread is idle then). Ratios are taken within a round. A settling round first (15 s quick,
- * 30 s full): a fresh Node process collects its start-up garbage for its first 10-20 seconds,
- * which a VAS that runs for days does not pay per frame.
+ * tap_vs_floor_*: CPU of the whole reading process per frame for the C floor, the C poll
+ * pattern, the Python peer and the tap (koffi, ffi-rs), all at once at 30 fps, each fed by the
+ * same producer. Method: docs/benchmarks.md, "How each figure is measured", 2.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
