@@ -1,5 +1,5 @@
 /**
- * Item 6 only: stands in for src/tap/tap-worker.js in the allocation child (bench/alloc-child
+ * The allocation item only: stands in for src/tap/tap-worker.js in the allocation child (bench/alloc
  * redirects the hook's Worker here). It records this isolate's garbage collections with
  * v8.GCProfiler around the real tap worker, which it loads unchanged (the tap loop runs inside
  * that require until the hook closes), then writes them to BENCH_ALLOC_OUT.

@@ -1,254 +1,122 @@
 /**
- * Plots of a results file as plain SVG, written by hand (no plotting package):
+ * Plots of a results file as plain SVG dot plots (no plotting package): one row per figure, the
+ * median as a dot, a whisker from min to max, the goal as a red tick.
  *   node dist/bench/plot-svg.js <results.json> <out dir>
- * Every point is a median with a whisker from min to max over the run's repetitions.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BenchResults, ScalingRowJson } from './report';
+import type { BenchResults } from './report';
 import type { Stat } from './lib/stats';
 
-const FONT = 'font-family="DejaVu Sans, Arial, sans-serif"';
-
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+interface Row {
+  readonly label: string;
+  readonly stat: Stat | null;
+  readonly goal?: number;
 }
 
-function fmt(value: number): string {
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  if (abs >= 100) return value.toFixed(0);
-  if (abs >= 10) return value.toFixed(1);
-  if (abs >= 1) return value.toFixed(2);
-  return value.toPrecision(2);
-}
+const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fmt = (value: number): string => String(Number(value.toPrecision(Math.abs(value) >= 100 ? 4 : 3)));
 
 function isStat(value: unknown): value is Stat {
   return typeof value === 'object' && value !== null && 'median' in value && (value as Stat).n > 0;
 }
 
-function tickText(value: number): string {
-  return String(Number(value.toPrecision(3)));
-}
-
-/** Axis ticks 1-2-5 per decade over [lo, hi] (log) or about 6 nice steps (linear). */
+/** Log-scale ticks 1-2-5 per decade, or about six linear steps. */
 function ticks(lo: number, hi: number, log: boolean): number[] {
   const out: number[] = [];
   if (log) {
     for (let decade = Math.floor(Math.log10(lo)); decade <= Math.ceil(Math.log10(hi)); decade++) {
-      for (const m of [1, 2, 5]) {
-        const value = m * 10 ** decade;
-        if (value >= lo * 0.999 && value <= hi * 1.001) out.push(value);
-      }
+      for (const m of [1, 2, 5]) if (m * 10 ** decade >= lo && m * 10 ** decade <= hi) out.push(m * 10 ** decade);
     }
     return out;
   }
-  const raw = (hi - lo) / 6;
-  const step = [1, 2, 5, 10].map((m) => m * 10 ** Math.floor(Math.log10(raw))).find((s) => s >= raw) ?? raw;
-  for (let value = Math.ceil(lo / step) * step; value <= hi + 1e-9; value += step) out.push(Math.round(value / step) * step);
+  const step = [1, 2, 5, 10].map((m) => m * 10 ** Math.floor(Math.log10((hi - lo) / 6))).find((s) => s >= (hi - lo) / 6)!;
+  for (let value = Math.ceil(lo / step) * step; value <= hi; value += step) out.push(Number(value.toPrecision(6)));
   return out;
 }
 
-interface DotRow {
-  readonly label: string;
-  readonly stat: Stat | null;
-  /** A goal drawn as a red tick, with its wording. */
-  readonly goal?: { readonly value: number; readonly text: string };
-}
-
-/** Horizontal dot plot: one row per figure, median dot, min-max whisker, optional goal tick. */
-export function dotPlot(title: string, axisLabel: string, rows: readonly DotRow[], options: { log: boolean; reference?: number }): string {
-  const width = 860;
-  const labelWidth = 290;
-  const valueWidth = 170;
-  const rowHeight = 30;
-  const top = 50;
+export function dotPlot(title: string, axis: string, rows: readonly Row[], log: boolean, reference?: number): string {
+  const [width, labelWidth, valueWidth, rowHeight, top] = [920, 300, 210, 28, 48];
   const plotWidth = width - labelWidth - valueWidth - 20;
-  const height = top + rows.length * rowHeight + 66;
-  const values = rows.flatMap((row) => [
-    ...(row.stat !== null ? [row.stat.min, row.stat.max] : []), ...(row.goal !== undefined ? [row.goal.value] : []),
-  ]).concat(options.reference !== undefined ? [options.reference] : []).filter((v) => Number.isFinite(v) && (!options.log || v > 0));
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (options.log) {
-    lo *= 0.8;
-    hi *= 1.25;
-  } else {
-    const pad = (hi - lo) * 0.08 || 1;
-    lo = Math.max(0, lo - pad);
-    hi += pad;
-  }
-  const x = (value: number): number => labelWidth + (options.log
-    ? ((Math.log10(value) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotWidth
-    : ((value - lo) / (hi - lo)) * plotWidth);
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`);
-  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
   const bottom = top + rows.length * rowHeight;
-  for (const tick of ticks(lo, hi, options.log)) {
-    const tx = x(tick);
-    parts.push(`<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${bottom}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${tx}" y="${bottom + 16}" text-anchor="middle" fill="#444">${tickText(tick)}</text>`);
+  const values = rows.flatMap((row) => [...(row.stat !== null ? [row.stat.min, row.stat.max] : []), ...(row.goal !== undefined ? [row.goal] : [])])
+    .concat(reference ?? []).filter((v) => Number.isFinite(v) && (!log || v > 0));
+  const [lo, hi] = log ? [Math.min(...values) * 0.8, Math.max(...values) * 1.25] : [0, Math.max(...values) * 1.1 || 1];
+  const x = (v: number): number => labelWidth + plotWidth * (log ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / (hi - lo));
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${bottom + 64}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${width - valueWidth + 6}" y="${top - 12}" fill="#444">median [min, max]</text>`];
+  for (const tick of ticks(lo, hi, log)) {
+    out.push(`<line x1="${x(tick)}" y1="${top - 6}" x2="${x(tick)}" y2="${bottom}" stroke="#e4e4e4"/>`,
+      `<text x="${x(tick)}" y="${bottom + 16}" text-anchor="middle" fill="#444">${fmt(tick)}</text>`);
   }
-  if (options.reference !== undefined) {
-    const rx = x(options.reference);
-    parts.push(`<line x1="${rx}" y1="${top - 6}" x2="${rx}" y2="${bottom}" stroke="#888" stroke-dasharray="4 3"/>`);
-  }
-  parts.push(`<text x="${labelWidth + plotWidth / 2}" y="${bottom + 36}" text-anchor="middle" fill="#222">${esc(axisLabel)}</text>`);
-  parts.push(`<text x="${width - valueWidth + 6}" y="${top - 14}" fill="#444">median [min, max]</text>`);
+  if (reference !== undefined) out.push(`<line x1="${x(reference)}" y1="${top - 6}" x2="${x(reference)}" y2="${bottom}" stroke="#888" stroke-dasharray="4 3"/>`);
+  out.push(`<text x="${labelWidth + plotWidth / 2}" y="${bottom + 36}" text-anchor="middle">${esc(axis)}</text>`);
   rows.forEach((row, index) => {
     const cy = top + index * rowHeight + rowHeight / 2;
-    if (index % 2 === 0) parts.push(`<rect x="0" y="${cy - rowHeight / 2}" width="${width}" height="${rowHeight}" fill="#f7f7f7" opacity="0.6"/>`);
-    parts.push(`<text x="${labelWidth - 10}" y="${cy + 4}" text-anchor="end">${esc(row.label)}</text>`);
-    if (row.goal !== undefined) {
-      const gx = x(row.goal.value);
-      parts.push(`<line x1="${gx}" y1="${cy - 11}" x2="${gx}" y2="${cy + 11}" stroke="#d62728" stroke-width="2.5"><title>${esc(row.goal.text)}</title></line>`);
-    }
+    if (index % 2 === 0) out.push(`<rect x="0" y="${cy - rowHeight / 2}" width="${width}" height="${rowHeight}" fill="#f4f4f4"/>`);
+    out.push(`<text x="${labelWidth - 10}" y="${cy + 4}" text-anchor="end" xml:space="preserve">${esc(row.label)}</text>`);
+    if (row.goal !== undefined) out.push(`<line x1="${x(row.goal)}" y1="${cy - 10}" x2="${x(row.goal)}" y2="${cy + 10}" stroke="#d62728" stroke-width="2.5"/>`);
     if (row.stat === null) {
-      parts.push(`<text x="${labelWidth + 6}" y="${cy + 4}" fill="#888">not measured</text>`);
+      out.push(`<text x="${labelWidth + 6}" y="${cy + 4}" fill="#888">not measured</text>`);
       return;
     }
-    const { median, min, max } = row.stat;
-    parts.push(`<line x1="${x(min)}" y1="${cy}" x2="${x(max)}" y2="${cy}" stroke="#1f77b4" stroke-width="2"/>`);
-    parts.push(`<line x1="${x(min)}" y1="${cy - 5}" x2="${x(min)}" y2="${cy + 5}" stroke="#1f77b4" stroke-width="2"/>`);
-    parts.push(`<line x1="${x(max)}" y1="${cy - 5}" x2="${x(max)}" y2="${cy + 5}" stroke="#1f77b4" stroke-width="2"/>`);
-    parts.push(`<circle cx="${x(median)}" cy="${cy}" r="5" fill="#1f77b4"/>`);
-    parts.push(`<text x="${width - valueWidth + 6}" y="${cy + 4}">${fmt(median)} [${fmt(min)}, ${fmt(max)}]</text>`);
+    const { median, min, max, unstable } = row.stat;
+    out.push(`<line x1="${x(min)}" y1="${cy}" x2="${x(max)}" y2="${cy}" stroke="#1f77b4" stroke-width="2"/>`,
+      `<line x1="${x(min)}" y1="${cy - 5}" x2="${x(min)}" y2="${cy + 5}" stroke="#1f77b4" stroke-width="2"/>`,
+      `<line x1="${x(max)}" y1="${cy - 5}" x2="${x(max)}" y2="${cy + 5}" stroke="#1f77b4" stroke-width="2"/>`,
+      `<circle cx="${x(median)}" cy="${cy}" r="5" fill="#1f77b4"/>`,
+      `<text x="${width - valueWidth + 6}" y="${cy + 4}">${fmt(median)} [${fmt(min)}, ${fmt(max)}]${unstable ? ' unstable' : ''}</text>`);
   });
-  parts.push(`<text x="10" y="${height - 8}" fill="#666" font-size="11">dot: median; whisker: min to max over repetitions; red tick: goal${options.reference !== undefined ? `; dashed: ${fmt(options.reference)}` : ''}</text>`);
-  parts.push('</svg>');
-  return `${parts.join('\n')}\n`;
-}
-
-interface Series {
-  readonly name: string;
-  readonly color: string;
-  readonly points: ReadonlyArray<{ readonly x: number; readonly stat: Stat }>;
-}
-
-/** Lines through medians with min-max whiskers, x = camera count. */
-export function linePlot(title: string, xLabel: string, yLabel: string, series: readonly Series[],
-  options: { logY: boolean; goal?: { value: number; text: string } }): string {
-  const width = 760;
-  const height = 380;
-  const left = 70;
-  const right = 250;
-  const top = 44;
-  const bottom = 60;
-  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
-  const ys = series.flatMap((s) => s.points.flatMap((p) => [p.stat.min, p.stat.max]))
-    .concat(options.goal !== undefined ? [options.goal.value] : []).filter((v) => Number.isFinite(v) && (!options.logY || v > 0));
-  let lo = options.logY ? Math.min(...ys) * 0.7 : 0;
-  let hi = Math.max(...ys) * (options.logY ? 1.5 : 1.12);
-  if (!(hi > lo)) {
-    lo = 0;
-    hi = 1;
-  }
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
-  const xPos = (value: number): number => left + (xs.length === 1 ? plotW / 2 : (xs.indexOf(value) / (xs.length - 1)) * plotW);
-  const yPos = (value: number): number => top + plotH - (options.logY
-    ? ((Math.log10(value) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH
-    : ((value - lo) / (hi - lo)) * plotH);
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`);
-  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
-  for (const tick of ticks(lo, hi, options.logY)) {
-    const ty = yPos(tick);
-    parts.push(`<line x1="${left}" y1="${ty}" x2="${width - right}" y2="${ty}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${left - 8}" y="${ty + 4}" text-anchor="end" fill="#444">${tickText(tick)}</text>`);
-  }
-  for (const value of xs) {
-    parts.push(`<text x="${xPos(value)}" y="${top + plotH + 18}" text-anchor="middle" fill="#444">${value}</text>`);
-  }
-  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${width - right}" y2="${top + plotH}" stroke="#444"/>`);
-  parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#444"/>`);
-  parts.push(`<text x="${left + plotW / 2}" y="${height - 26}" text-anchor="middle">${esc(xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
-  if (options.goal !== undefined) {
-    const gy = yPos(options.goal.value);
-    parts.push(`<line x1="${left}" y1="${gy}" x2="${width - right}" y2="${gy}" stroke="#d62728" stroke-dasharray="6 4" stroke-width="1.5"/>`);
-    parts.push(`<text x="${width - right - 4}" y="${gy - 5}" text-anchor="end" fill="#d62728">${esc(options.goal.text)}</text>`);
-  }
-  series.forEach((s, index) => {
-    const points = s.points.filter((p) => Number.isFinite(p.stat.median) && (!options.logY || p.stat.median > 0));
-    if (points.length > 1) {
-      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${points.map((p) => `${xPos(p.x)},${yPos(p.stat.median)}`).join(' ')}"/>`);
-    }
-    for (const p of points) {
-      const px = xPos(p.x);
-      if (!options.logY || p.stat.min > 0) {
-        parts.push(`<line x1="${px}" y1="${yPos(p.stat.min)}" x2="${px}" y2="${yPos(p.stat.max)}" stroke="${s.color}" stroke-width="1.5"/>`);
-      }
-      parts.push(`<circle cx="${px}" cy="${yPos(p.stat.median)}" r="4" fill="${s.color}"><title>${esc(`${s.name}, ${p.x}: ${fmt(p.stat.median)} [${fmt(p.stat.min)}, ${fmt(p.stat.max)}]`)}</title></circle>`);
-    }
-    const ly = top + 8 + index * 18;
-    const lx = width - right + 14;
-    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
-    parts.push(`<text x="${lx + 28}" y="${ly + 4}">${esc(s.name)}</text>`);
-  });
-  parts.push(`<text x="10" y="${height - 8}" fill="#666" font-size="11">dot: median; whisker: min to max over repetitions</text>`);
-  parts.push('</svg>');
-  return `${parts.join('\n')}\n`;
-}
-
-function stat(results: BenchResults, key: string): Stat | null {
-  const value = results[key];
-  return isStat(value) ? value : null;
+  out.push(`<text x="10" y="${bottom + 56}" fill="#666" font-size="11">dot: median; whisker: min to max over repetitions; red tick: goal${reference !== undefined ? `; dashed: ${reference}` : ''}</text>`, '</svg>');
+  return `${out.join('\n')}\n`;
 }
 
 export function writePlots(results: BenchResults, outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   const write = (name: string, svg: string): void => {
-    const file = path.join(outDir, name);
-    fs.writeFileSync(file, svg);
-    written.push(file);
+    fs.writeFileSync(path.join(outDir, name), svg);
+    written.push(path.join(outDir, name));
   };
-  const ratioRows: DotRow[] = [
-    { label: 'off_ratio (NOOP / no hook)', stat: stat(results, 'off_ratio'), goal: { value: 1.02, text: 'goal <= 1.02' } },
-    { label: 'null control (no hook / no hook)', stat: stat(results, 'off_null_ratio') },
-    { label: 'spawn path, off (with / without)', stat: stat(results, 'spawn_off_ratio') },
-    { label: 'on_vs_memcpy_1080p (koffi)', stat: stat(results, 'on_vs_memcpy_1080p'), goal: { value: 1.3, text: 'goal <= 1.3' } },
-    { label: 'on_vs_memcpy_720p (koffi)', stat: stat(results, 'on_vs_memcpy_720p'), goal: { value: 1.3, text: 'goal <= 1.3' } },
-    { label: 'on_vs_memcpy_1080p (ffi-rs)', stat: stat(results, 'on_vs_memcpy_1080p_ffi_rs') },
-    { label: 'on_vs_memcpy_720p (ffi-rs)', stat: stat(results, 'on_vs_memcpy_720p_ffi_rs') },
-    { label: 'cold memcpy / hot memcpy (1080p)', stat: stat(results, 'memcpy_cold_vs_memcpy_1080p') },
-    { label: 'naive_vs_ours_1080p', stat: stat(results, 'naive_vs_ours_1080p'), goal: { value: 10, text: 'goal >= 10' } },
-    { label: 'reader_ts_vs_memcpy_1080p', stat: stat(results, 'reader_ts_vs_memcpy_1080p') },
-    { label: 'reader_py_vs_memcpy_1080p', stat: stat(results, 'reader_py_vs_memcpy_1080p') },
-  ];
-  write('ratios.svg', dotPlot(`Ratios measured within one run (${results.profile} profile)`, 'ratio (log scale)', ratioRows, { log: true, reference: 1 }));
-
-  const costRows: DotRow[] = [
-    { label: 'memcpy heap to heap (hot)', stat: stat(results, 'memcpy_us_1080p') },
-    { label: 'memcpy, 75 MB rotating (cold)', stat: stat(results, 'memcpy_cold_us_1080p') },
-    { label: 'onFrame into the ring', stat: stat(results, 'ours_onframe_us_per_frame_1080p') },
-    { label: 'tap thread, koffi', stat: stat(results, 'tap_cpu_us_per_frame_1080p') },
-    { label: 'tap thread, ffi-rs', stat: stat(results, 'tap_cpu_us_per_frame_1080p_ffi_rs') },
-    { label: 'naive exporter (baseline)', stat: stat(results, 'naive_us_per_frame_1080p') },
-    { label: 'TS FrameReader.latest()', stat: stat(results, 'reader_ts_us_1080p') },
-    { label: 'TS Buffer.from (alloc + copy)', stat: stat(results, 'alloc_copy_us_1080p') },
-    { label: 'Python FrameReader.latest()', stat: stat(results, 'reader_py_us_1080p') },
-    { label: 'Python bytes() copy', stat: stat(results, 'reader_py_copy_us_1080p') },
-  ];
-  write('frame-cost-1080p.svg', dotPlot('CPU per 1080p NV12 frame (3,110,400 bytes)', 'microseconds of CPU per frame (log scale)', costRows, { log: true }));
-
-  const rows: readonly ScalingRowJson[] = results.scaling ?? [];
+  const stat = (key: string): Stat | null => (isStat(results[key]) ? results[key] as Stat : null);
+  const row = (label: string, key: string, goal?: number): Row => ({ label, stat: stat(key), ...(goal !== undefined ? { goal } : {}) });
+  const ms = (key: string): Stat | null => {
+    const s = stat(key);
+    return s === null ? null : { ...s, median: s.median * 1000, min: s.min * 1000, max: s.max * 1000 };
+  };
+  write('ratios.svg', dotPlot(`Ratios measured side by side (${results.profile} profile)`, 'ratio (log scale)', [
+    row('export off: NOOP hook / no hook', 'off_ratio', 1.02),
+    row('  null control: no hook / no hook', 'off_null_ratio'),
+    row('tap process / C floor, 1080p (koffi)', 'tap_vs_floor_1080p', 1.1),
+    row('tap process / C floor, 720p (koffi)', 'tap_vs_floor_720p', 1.1),
+    row('  tap thread alone / C floor, 1080p', 'tap_thread_vs_floor_1080p'),
+    row('  C poll pattern / C floor, 1080p', 'floor_poll_vs_floor_1080p'),
+    row('tap process / C floor, 1080p (ffi-rs)', 'tap_vs_floor_1080p_ffi_rs'),
+    row('Python peer / C floor, 1080p', 'peer_vs_floor_1080p'),
+    row('Python peer / C floor, 720p', 'peer_vs_floor_720p'),
+    row("VAS's FFmpeg, export on / off, 1080p", 'ffmpeg_on_off_1080p', 1.03),
+    row("VAS's FFmpeg, export on / off, 720p", 'ffmpeg_on_off_720p', 1.03),
+    row('  1080p camera, default 720p export', 'ffmpeg_on_off_1080p_to_720p'),
+    row('stream-copy host, on / off, 1080p', 'ffmpeg_copy_host_on_off_1080p'),
+  ], true, 1));
+  write('frame-cost-1080p.svg', dotPlot('CPU per 1080p frame at 30 fps (3,110,400 bytes of NV12)', 'microseconds of CPU per frame (log scale)', [
+    row('C floor: read(2) into the slot', 'floor_us_per_frame_1080p'),
+    row('C, the tap\'s poll(2) pattern', 'floor_poll_us_per_frame_1080p'),
+    row('Python peer: readinto() into the slot', 'peer_us_per_frame_1080p'),
+    row('tap thread alone, koffi', 'tap_thread_us_per_frame_1080p'),
+    row('tap host process, koffi', 'tap_us_per_frame_1080p'),
+    row('tap host process, ffi-rs', 'tap_ffi_rs_us_per_frame_1080p'),
+    { label: "VAS's FFmpeg, export off", stat: ms('ffmpeg_ms_per_frame_off_1080p') },
+    { label: "VAS's FFmpeg, export on", stat: ms('ffmpeg_ms_per_frame_on_1080p') },
+  ], true));
+  const rows = results.scaling ?? [];
+  const scaling = (key: string): Row[] => rows.map((entry) => ({ label: `${entry.cameras} camera${entry.cameras > 1 ? 's' : ''}`, stat: isStat(entry[key]) ? entry[key] as Stat : null }));
   if (rows.length > 0) {
-    const series = (name: string, color: string, key: keyof ScalingRowJson): Series => ({
-      name, color, points: rows.filter((row) => isStat(row[key])).map((row) => ({ x: row.cameras, stat: row[key] as Stat })),
-    });
-    write('scaling-cpu.svg', linePlot('Plugin CPU, cameras at 1080p30', 'cameras', 'host process CPU, % of one core',
-      [series('spinning reader (prescribed)', '#1f77b4', 'cpu_pct_one_core'),
-        series('sleeping reader', '#17becf', 'cpu_pct_one_core_sleeping_reader')], { logY: false }));
-    write('scaling-latency.svg', linePlot('Feeder write to reader sighting, 1080p30', 'cameras', 'latency, ms (log scale)',
-      [series('p50', '#2ca02c', 'latency_p50_ms'), series('p99', '#ff7f0e', 'latency_p99_ms'),
-        series('p99, tap share (same runs)', '#9467bd', 'tap_share_p99_ms'),
-        series('p99 publish, sleeping reader', '#8c564b', 'publish_latency_p99_ms')],
-      { logY: true, goal: { value: 2, text: 'p99 goal 2 ms' } }));
+    write('scaling-cpu.svg', dotPlot('Host process CPU with export on, cameras at 1080p30', '% of one core', scaling('cpu_pct_one_core'), false));
+    write('scaling-latency.svg', dotPlot('Publish latency p99: producer write of the last byte to the tap\'s commit', 'ms (log scale)',
+      scaling('publish_latency_p99_ms').map((entry) => ({ ...entry, goal: 2 })), true));
   }
   return written;
 }

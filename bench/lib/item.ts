@@ -45,35 +45,24 @@ export function runChild<R>(script: string, params: unknown, options: {
   readonly timeoutMs?: number;
 } = {}): Promise<R> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [JSON.stringify(params)], {
-      execArgv: [...(options.execArgv ?? [])],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let settled = false;
+    const child = fork(script, [JSON.stringify(params)], { execArgv: [...(options.execArgv ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const name = path.basename(script);
+    const settle = (error: Error | null, result?: unknown): void => {
+      clearTimeout(timer);
+      child.removeAllListeners();
+      if (error !== null) reject(error);
+      else resolve(result as R);
+    };
     const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
       child.kill('SIGKILL');
-      reject(new Error(`${path.basename(script)} timed out after ${options.timeoutMs} ms`));
+      settle(new Error(`${name} timed out after ${options.timeoutMs} ms`));
     }, options.timeoutMs ?? 600_000);
     child.on('message', (message: ItemMessage) => {
       if (message.type === 'progress') options.onProgress?.(message.text);
-      else if (message.type === 'result' && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(message.result as R);
-      } else if (message.type === 'failed' && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        reject(new Error(`${path.basename(script)} failed: ${message.message}`));
-      }
+      else if (message.type === 'result') settle(null, message.result);
+      else settle(new Error(`${name} failed: ${message.message}`));
     });
-    child.on('exit', (code, signal) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(new Error(`${path.basename(script)} exited (code ${code}, signal ${signal}) without a result`));
-    });
+    child.on('exit', (code, signal) => settle(new Error(`${name} exited (code ${code}, signal ${signal}) without a result`)));
   });
 }
 
@@ -101,15 +90,8 @@ export class BenchLogger implements Logger {
 }
 
 /** Environment for the live hook. */
-export function liveEnv(dir: string, width: number, height: number, ffi: 'koffi' | 'ffi-rs' = 'koffi', slots = 4): Record<string, string> {
-  return {
-    AI_FRAME_EXPORT_ENABLED: 'true',
-    AI_FRAME_EXPORT_DIR: dir,
-    AI_FRAME_WIDTH: String(width),
-    AI_FRAME_HEIGHT: String(height),
-    AI_FRAME_BUFFER_CAPACITY: String(slots),
-    AI_FRAME_EXPORT_FFI: ffi,
-  };
+export function liveEnv(dir: string, width: number, height: number, ffi: 'koffi' | 'ffi-rs' = 'koffi'): Record<string, string> {
+  return { AI_FRAME_EXPORT_ENABLED: 'true', AI_FRAME_EXPORT_DIR: dir, AI_FRAME_WIDTH: String(width), AI_FRAME_HEIGHT: String(height), AI_FRAME_EXPORT_FFI: ffi };
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -123,17 +105,6 @@ export async function waitFor(test: () => boolean, what: string, timeoutMs = 10_
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-/** Fills a frame with a deterministic pattern (so copies can be verified). */
-export function patternFrame(size: number, seed: number): Buffer {
-  const frame = Buffer.allocUnsafe(size);
-  let x = (seed * 2654435761) >>> 0;
-  for (let index = 0; index < size; index += 4) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    frame.writeUInt32LE(x >>> 0, index);
-  }
-  return frame;
 }
 
 export const GEOMETRY = {

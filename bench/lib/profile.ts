@@ -1,68 +1,35 @@
-/** How much each item measures: --quick (under a minute in all) or the full profile. */
+/** How much each item measures: --quick (about 4 minutes in all) or the full profile. */
 export interface Profile {
   readonly name: 'quick' | 'full';
-  /** Item 1: samples per side, calls per sample. */
+  /** off: repetitions, calls per side and repetition. */
   readonly offReps: number;
   readonly offCalls: number;
-  readonly spawnCalls: number;
-  /** Item 2: samples per side, frames per sample. */
-  readonly tapReps: number;
-  readonly tapFrames: number;
-  /** Item 3. */
-  readonly naiveReps: number;
-  readonly naiveFrames: number;
-  /** Item 4: camera counts, repetitions of the whole sweep, warm-up and measured window. */
+  /** floor: frames of the settling round, rounds, frames per round (30 fps). */
+  readonly floorSettleFrames: number;
+  readonly floorReps: number;
+  readonly floorFrames: number;
+  /** ffmpeg: on/off pairs per source, seconds of input (the first 2 are probed and dropped). */
+  readonly ffmpegPairs: number;
+  readonly ffmpegSeconds: number;
+  /** scaling: camera counts, sweeps, warm-up and window frames (30 fps). */
   readonly scalingCameras: readonly number[];
   readonly scalingReps: number;
-  readonly scalingWarmupMs: number;
-  readonly scalingWindowMs: number;
-  /** Window of the runs with the sleeping diagnostic reader. */
-  readonly scalingQuietWindowMs: number;
-  /** Item 5. */
-  readonly readerReps: number;
-  readonly readerCalls: number;
-  /** Item 6: frames in the measured window (the prescribed 100k in both profiles). */
+  readonly scalingWarmupFrames: number;
+  readonly scalingWindowFrames: number;
+  /** alloc: measured frames (100k in both), runs; memory: processes per side. */
   readonly allocFrames: number;
-  /** Item 7: processes per side. */
+  readonly allocReps: number;
   readonly memoryReps: number;
 }
 
 export const QUICK: Profile = {
-  name: 'quick',
-  offReps: 7,
-  offCalls: 1_000_000,
-  spawnCalls: 100_000,
-  tapReps: 5,
-  tapFrames: 24,
-  naiveReps: 5,
-  naiveFrames: 10,
-  scalingCameras: [1, 4],
-  scalingReps: 1,
-  scalingWarmupMs: 700,
-  scalingWindowMs: 3000,
-  scalingQuietWindowMs: 2000,
-  readerReps: 5,
-  readerCalls: 20,
-  allocFrames: 100_000,
-  memoryReps: 1,
+  name: 'quick', offReps: 7, offCalls: 1_000_000, floorSettleFrames: 450, floorReps: 7, floorFrames: 60,
+  ffmpegPairs: 3, ffmpegSeconds: 6, scalingCameras: [1, 4], scalingReps: 1, scalingWarmupFrames: 150, scalingWindowFrames: 90,
+  allocFrames: 100_000, allocReps: 1, memoryReps: 1,
 };
 
 export const FULL: Profile = {
-  name: 'full',
-  offReps: 21,
-  offCalls: 3_000_000,
-  spawnCalls: 300_000,
-  tapReps: 15,
-  tapFrames: 60,
-  naiveReps: 15,
-  naiveFrames: 30,
-  scalingCameras: [1, 4, 8, 16, 32],
-  scalingReps: 3,
-  scalingWarmupMs: 2000,
-  scalingWindowMs: 10_000,
-  scalingQuietWindowMs: 6000,
-  readerReps: 15,
-  readerCalls: 40,
-  allocFrames: 100_000,
-  memoryReps: 3,
+  name: 'full', offReps: 21, offCalls: 3_000_000, floorSettleFrames: 900, floorReps: 15, floorFrames: 90,
+  ffmpegPairs: 6, ffmpegSeconds: 10, scalingCameras: [1, 4, 8, 16, 32], scalingReps: 2, scalingWarmupFrames: 450, scalingWindowFrames: 300,
+  allocFrames: 100_000, allocReps: 3, memoryReps: 3,
 };

@@ -41,7 +41,14 @@ export class PipeDrainer {
     this.slotStride = ring.layout.slotStride;
   }
 
-  /** Reads until the pipe is empty (fd is O_NONBLOCK). 'ended' at end of stream or on error. */
+  /**
+   * Reads until the pipe is empty (fd is O_NONBLOCK). 'ended' at end of stream or on error.
+   *
+   * A pipe read returns less than asked only when it emptied the pipe, so a short read ends
+   * the drain without a second read that could only say EAGAIN: FFmpeg writes a frame in 32 KiB
+   * pieces and the tap wakes for many of them, so that read would be a third of its syscalls.
+   * Bytes written meanwhile are not missed: poll(2) is level-triggered and reports them at once.
+   */
   drain(): DrainResult {
     for (;;) {
       if (!this.frameOpen) {
@@ -50,9 +57,10 @@ export class PipeDrainer {
         this.filled = 0;
       }
       const address = this.slotAddress + this.filled;
+      const wanted = this.frameSize - this.filled;
       this.iov[0] = address % TWO_32 | 0;
       this.iov[1] = (address / TWO_32) | 0;
-      this.iov[2] = this.frameSize - this.filled;
+      this.iov[2] = wanted;
       const count = this.libc.readv(this.fd, this.iov, 1);
       if (count > 0) {
         this.filled += count;
@@ -60,6 +68,7 @@ export class PipeDrainer {
           this.ring.commitFrame();
           this.frameOpen = false;
         }
+        if (count < wanted) return 'open';
         continue;
       }
       if (count === -EINTR) continue;

@@ -1,5 +1,5 @@
 /**
- * Hardening 7: a short profile of the soak (bench/soak.ts): 2 cameras through the hook (FFmpeg
+ * Hardening 7: a short profile of the soak (test/hardening/soak.ts): 2 cameras through the hook (FFmpeg
  * lavfi testsrc2 through the tap thread when ffmpeg is installed, else a synthetic pump),
  * restarted every 8 s for about 25 s. Asserted: open fds and files under the export dir back
  * to exactly their baseline after the stop and steady while running, RSS growth within a
@@ -42,11 +42,11 @@ interface SoakSummary {
 
 const MB = 1024 * 1024;
 
-describe('hardening: soak, short profile (bench/soak.ts)', function () {
+describe('hardening: soak, short profile (test/hardening/soak.ts)', function () {
   this.timeout((SECONDS + 60) * 1000);
 
   it(`2 cameras for ${SECONDS} s, restarted every ${RESTART_SECONDS} s: fds and files back to baseline exactly, RSS growth bounded`, async () => {
-    const script = path.join(PACKAGE_ROOT, 'dist', 'bench', 'soak.js');
+    const script = path.join(PACKAGE_ROOT, 'dist', 'test', 'hardening', 'soak.js');
     const ffmpeg = spawnSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' }).status === 0;
     const child = spawn(process.execPath, [script, '--seconds', String(SECONDS), '--restart-seconds', String(RESTART_SECONDS),
       '--sample-seconds', '2.5', '--cameras', String(CAMERAS)], { stdio: ['ignore', 'pipe', 'pipe'] });

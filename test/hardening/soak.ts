@@ -31,10 +31,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { loadDecodeBoundaryHook, type DecodeBoundaryHook } from '../plugin/index';
-import type { Logger } from '../src/log/logger';
-import { nv12FrameSize } from '../src/layout/frame-export-layout';
-import { FrameReader } from '../src/reader/frame-reader';
+import { loadDecodeBoundaryHook, type DecodeBoundaryHook } from '../../plugin/index';
+import type { Logger } from '../../src/log/logger';
+import { nv12FrameSize } from '../../src/layout/frame-export-layout';
+import { FrameReader } from '../../src/reader/frame-reader';
 
 interface Options {
   seconds: number;
@@ -121,7 +121,7 @@ function parseOptions(argv: readonly string[]): Options {
         break;
       }
       default:
-        throw new Error(`unknown option ${flag} (see the header of bench/soak.ts)`);
+        throw new Error(`unknown option ${flag} (see the header of test/hardening/soak.ts)`);
     }
   }
   return options;
