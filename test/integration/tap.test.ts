@@ -125,6 +125,18 @@ for (const ffi of ['koffi', 'ffi-rs']) {
       reader.close();
     });
 
+    it('the main thread\'s heartbeat timer runs only while it owns a ring (not while the tap thread does)', async () => {
+      const timer = () => (hook as unknown as { heartbeatTimer: NodeJS.Timeout | null }).heartbeatTimer;
+      const reader = FrameReader.open('cam1', { dir });
+      const feeder = startFeeder(hook, 'cam1', 30, 30);
+      expect(await until(() => reader.latestFrameId() >= 3, 5000)).to.equal(true);
+      expect(timer(), 'the tap thread beats for its own ring').to.equal(null);
+      await exited(feeder);
+      expect(await until(() => reader.status() === 'idle', 5000)).to.equal(true);
+      expect(timer(), 'idle: the main thread owns the ring again and beats for it').not.to.equal(null);
+      reader.close();
+    });
+
     it('a restart re-creates the export with a new generation; stop removes it', async () => {
       const reader = FrameReader.open('cam1', { dir });
       await exited(startFeeder(hook, 'cam1', 5, 0));
