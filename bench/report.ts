@@ -28,7 +28,7 @@ export interface GoalResult {
   readonly met: boolean | null;
 }
 
-/** The stable keys, in report order: what each is, and its goal. Reader keys (reader_*) come with the readers' item. */
+/** The stable keys, in report order: what each is, and its goal. */
 export const STABLE_KEYS: ReadonlyArray<readonly [key: string, what: string, goal?: readonly ['<=' | '>=', number]]> = [
   ['off_ratio', 'export off: host per-frame path with NOOP_HOOK.onFrame / without a hook (CPU per call)', ['<=', 1.02]],
   ['tap_vs_floor_1080p', 'tap host process CPU per 1080p frame / C read(2) floor, same pipe and producer (koffi)', ['<=', 1.1]],
@@ -40,6 +40,10 @@ export const STABLE_KEYS: ReadonlyArray<readonly [key: string, what: string, goa
   ['shm_bytes_per_camera_1080p', 'frame.meta + frame.data at 1080p, default 4 slots'],
   ['rss_on_mb', 'host RSS, 4 cameras at 1080p30, export on (MiB)'],
   ['rss_off_mb', 'host RSS, same host, export off (MiB)'],
+  ['reader_wakeups_per_frame', 'TypeScript reader in waitNext (FUTEX_WAIT) on a 30 fps writer: wake-ups per delivered frame', ['<=', 1.1]],
+  ['reader_latency_p99_ms', 'the same reader: commit -> reader holds its copy, p99 (ms)', ['<=', 0.2]],
+  ['reader_readinto_vs_memcpy_1080p', 'readInto of a 1080p frame / TypedArray.set of the same bytes from the same mapping', ['<=', 1.2]],
+  ['writer_futex_wake_us', "the writer's FUTEX_WAKE per commit, nobody waiting (koffi, us)"],
 ];
 
 /** Diagnostics beside the headline figures; they may change. */

@@ -24,6 +24,7 @@ const ITEMS = [
   { name: 'scaling', script: 'scaling.js', title: 'scaling, cameras at 1080p30' },
   { name: 'alloc', script: 'alloc.js', title: 'allocation per frame' },
   { name: 'memory', script: 'memory.js', title: 'memory' },
+  { name: 'readers', script: 'readers.js', title: 'readers: futex wait vs polling, readInto vs memcpy, the writer\'s wake' },
 ] as const;
 
 function usage(message: string): never {

@@ -49,7 +49,7 @@ interface Mapping {
 
 /** What the wait loop does next (format spec 5.4). */
 type WaitStep =
-  | { readonly kind: 'frame'; readonly frame: Frame }
+  | { readonly kind: 'frame'; readonly frame: Frame | null; readonly frameId: number }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'futex'; readonly address: number; readonly expected: number; readonly ms: number }
   | { readonly kind: 'sleep'; readonly ms: number };
@@ -168,10 +168,24 @@ export class FrameReader {
    * thread it stalls the event loop, use `frames()` there.
    */
   waitNext(timeoutMs: number): Frame | null {
+    return this.waitFor(timeoutMs, null)?.frame ?? null;
+  }
+
+  /**
+   * waitNext that copies into `target` (at least frame_size bytes) instead of allocating a frame:
+   * the frame's id, or 0 at the timeout; its numbers are in `lastRead`. For a worker thread's
+   * loop that allocates nothing per frame.
+   */
+  waitNextInto(target: Uint8Array, timeoutMs: number): number {
+    return this.waitFor(timeoutMs, target)?.frameId ?? 0;
+  }
+
+  /** Spec 5.4 on the calling thread: the newer frame taken (into `target`, or allocated), or null at the timeout. */
+  private waitFor(timeoutMs: number, target: Uint8Array | null): Extract<WaitStep, { kind: 'frame' }> | null {
     const deadline = this.nowMs() + Math.max(0, timeoutMs);
     for (;;) {
-      const step = this.nextStep(deadline);
-      if (step.kind === 'frame') return step.frame;
+      const step = this.nextStep(deadline, target);
+      if (step.kind === 'frame') return step;
       if (step.kind === 'timeout') return null;
       if (step.kind === 'futex') this.libc.futexWait(step.address, step.expected, step.ms);
       else Atomics.wait(this.sleeper, 0, 0, step.ms);
@@ -186,8 +200,8 @@ export class FrameReader {
    */
   async *frames(): AsyncGenerator<Frame, void, undefined> {
     while (!this.closed) {
-      const step = this.nextStep(this.nowMs() + WAIT_RECHECK_MS);
-      if (step.kind === 'frame') yield step.frame;
+      const step = this.nextStep(this.nowMs() + WAIT_RECHECK_MS, null);
+      if (step.kind === 'frame') yield step.frame!;
       else if (step.kind === 'futex') await this.libc.futexWaitAsync(step.address, step.expected, step.ms);
       else if (step.kind === 'sleep') await new Promise((resolve) => setTimeout(resolve, step.ms));
     }
@@ -217,8 +231,8 @@ export class FrameReader {
     this.lastStatus = 'not-present';
   }
 
-  /** One turn of spec 5.4's wait loop. */
-  private nextStep(deadlineMs: number): WaitStep {
+  /** One turn of spec 5.4's wait loop; a newer frame is copied into `target`, or allocated when null. */
+  private nextStep(deadlineMs: number, target: Uint8Array | null): WaitStep {
     this.checkIfDue();
     const mapping = this.readableMapping();
     const waitable = mapping !== null && mapping.slots.header.version >= 2;
@@ -226,10 +240,15 @@ export class FrameReader {
     // FUTEX_WAIT returns at once instead of sleeping through that frame (no lost wake-up).
     const expected = waitable ? mapping.meta.loadU32(Header.NOTIFY_SEQ) : 0;
     if (mapping !== null) {
-      const frame = mapping.slots.latest();
-      if (frame !== null && this.isNewer(frame.meta.generation, frame.meta.frameId)) {
-        this.remember(frame.meta.generation, frame.meta.frameId);
-        return { kind: 'frame', frame };
+      const { generation } = mapping.slots.header;
+      const published = mapping.slots.latestFrameId();
+      if (published > 0 && this.isNewer(generation, published)) {
+        const frame = target === null ? mapping.slots.latest() : null;
+        const frameId = target === null ? frame?.meta.frameId ?? 0 : mapping.slots.readInto(target);
+        if (frameId > 0 && this.isNewer(generation, frameId)) {
+          this.remember(generation, frameId);
+          return { kind: 'frame', frame, frameId };
+        }
       }
     }
     const left = deadlineMs - this.nowMs();

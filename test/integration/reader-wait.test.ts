@@ -86,6 +86,12 @@ for (const ffi of ['koffi', 'ffi-rs'] as const) {
       hook.onFrame('cam1', new Uint8Array(nv12FrameSize(WIDTH, HEIGHT)));
       expect(reader.waitNext(150)?.meta.frameId).to.equal(1);
       expect(reader.waitNext(150), 'nothing newer than frame 1').to.equal(null);
+      const target = new Uint8Array(nv12FrameSize(WIDTH, HEIGHT));
+      hook.onFrame('cam1', new Uint8Array(target.length).fill(9));
+      expect(reader.waitNextInto(target, 150), 'waitNextInto copies frame 2 into the caller\'s buffer').to.equal(2);
+      expect(target.every((byte) => byte === 9)).to.equal(true);
+      expect(reader.lastRead!.frameId).to.equal(2);
+      expect(reader.waitNextInto(target, 150), 'nothing newer than frame 2').to.equal(0);
       const absent = FrameReader.open('no-such-camera', { dir, ffi });
       expect(absent.waitNext(150)).to.equal(null);
       expect(absent.status()).to.equal('not-present');
