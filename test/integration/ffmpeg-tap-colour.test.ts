@@ -112,7 +112,9 @@ for (const [name, binary] of Object.entries(FFMPEGS)) {
         const ours = toRgb(frame!);
         const theirs = ffmpegRgb(work, frame!, matrix);
         expect(theirs.length).to.equal(ours.length);
-        expect(maxDifference(ours, theirs), 'max difference per channel from FFmpeg\'s rgb24').to.be.at.most(3);
+        const difference = maxDifference(ours, theirs);
+        console.log(`      ${name}, ${matrix}: toRgb vs FFmpeg rgb24, max difference per channel ${difference}; source ${frame!.meta.sourceWidth}x${frame!.meta.sourceHeight}`);
+        expect(difference, 'max difference per channel from FFmpeg\'s rgb24').to.be.at.most(3);
         // The check can fail: the other matrix is far off on the same bars.
         const wrong = ffmpegRgb(work, frame!, matrix === 'bt709' ? 'bt601' : 'bt709');
         expect(maxDifference(ours, wrong), 'the other matrix differs').to.be.greaterThan(10);
