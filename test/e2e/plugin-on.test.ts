@@ -243,7 +243,10 @@ describe('e2e: flag on (patched host, FFmpeg, RTSP cameras, shared memory, reade
       expect(frame.id, 'frame ids restart with the generation').to.be.lessThan(before.id);
       expect(counterStep(before.counter!, frame.counter!), 'the camera went on counting').to.be.greaterThan(0);
       const statuses = watcher!.statusesOf('cam1').filter((s) => s.t >= stopAt).map((s) => s.status);
-      expect(statuses.slice(0, 3)).to.deep.equal(['not-present', 'restarted', 'live']);
+      // VAS ends FFmpeg before it calls onStreamStop: a reader may see the export idle (its
+      // stream ended) for the moment in between.
+      const sequence = statuses[0] === 'idle' ? statuses.slice(1) : statuses;
+      expect(sequence.slice(0, 3), statuses.join(' -> ')).to.deep.equal(['not-present', 'restarted', 'live']);
     });
   });
 
