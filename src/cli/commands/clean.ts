@@ -8,7 +8,7 @@ import { CliError, ExitCode, errnoText, exitCodeForErrno, isErrno, type ExitCode
 import { checkExportDir } from '../exports';
 
 /** Why this camera directory is a dead export to remove, or null to keep it (spec 1.1 and 6.3). */
-export function deadExportReason(cameraDir: string): string | null {
+function deadExportReason(cameraDir: string): string | null {
   const found = inspectCameraDir(cameraDir);
   if (found.kind !== 'export' || found.deathReason === null) return null;
   const state = found.state === WriterState.STOPPED ? 'STOPPED' : found.state === WriterState.IDLE ? 'IDLE' : 'LIVE';
