@@ -46,10 +46,16 @@ async function main(params: HostParams): Promise<HostResult | null> {
   const logger = new BenchLogger();
   const hook = loadDecodeBoundaryHook(params.exportOn ? liveEnv(dir, params.width, params.height, params.ffi) : {}, logger);
   const stdio: Array<'inherit' | 'pipe' | number> = params.mode === 'feed' ? ['inherit', 'inherit', 'inherit'] : ['pipe', 'pipe', 'inherit'];
-  for (const id of ids) stdio.push(...hook.ffmpegOutput(id, stdio.length).stdio);
+  // Each camera's first tap fd carries its frames; the second is the source probe, which FFmpeg
+  // writes one small picture to and the producer leaves alone (it closes at the producer's exit).
+  const frameFds: number[] = [];
+  for (const id of ids) {
+    frameFds.push(stdio.length);
+    stdio.push(...hook.ffmpegOutput(id, stdio.length).stdio);
+  }
   const stampsFile = path.join(dir, '.stamps');
   const producer = params.exportOn
-    ? spawn(PIPE_BENCH, ['feed', String(params.width * params.height * 1.5), params.mode === 'feed' ? '-' : stampsFile, ...stdio.slice(3).map((_, index) => String(3 + index))], { stdio })
+    ? spawn(PIPE_BENCH, ['feed', String(params.width * params.height * 1.5), params.mode === 'feed' ? '-' : stampsFile, ...frameFds.map(String)], { stdio })
     : null;
   for (const id of ids) if (producer !== null) hook.onProcessSpawned(id, producer);
   if (params.mode === 'feed') {
