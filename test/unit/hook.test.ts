@@ -82,7 +82,7 @@ describe('hook: live FrameExportHook on the stubbed shm', () => {
     const output = hook.ffmpegOutput('cam1', 4);
     expect(output.args).to.deep.equal(['-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', 'scale=320:180:flags=bilinear:out_range=tv,format=nv12',
       '-pix_fmt', 'nv12', '-f', 'rawvideo', 'pipe:4',
-      '-map', '0:v:0', '-frames:v', '1', '-vf', 'setsar=r=1/h:max=65535,format=gray,crop=iw:2:0:0', '-strict', '-1', '-f', 'yuv4mpegpipe', 'pipe:5']);
+      '-map', '0:v:0', '-frames:v', '1', '-vf', 'select=eq(n\\,0),setsar=r=1/h:max=65535,format=gray,crop=iw:2:0:0', '-strict', '-1', '-f', 'yuv4mpegpipe', 'pipe:5']);
     expect(output.stdio).to.have.length(2);
     for (const fd of output.stdio) expect(fd).to.be.a('number');
     hook.onStreamStop('cam1');
