@@ -141,7 +141,10 @@ describe('hardening: writer crash and restart', function () {
   }
 
   function zombie(): Promise<{ parent: ChildProcess; pid: number }> {
-    const parent = spawn('/usr/bin/python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)']);
+    // The parent waits for the child's exit without reaping it (WNOWAIT) before it prints the
+    // pid: printing right after fork raced the child's exit, and a child still running is alive.
+    const parent = spawn('/usr/bin/python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\n' +
+      'os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\nprint(pid, flush=True)\ntime.sleep(60)']);
     return new Promise((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve({ parent, pid: Number(chunk.toString()) })));
   }
 
