@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, Header } from '../../src/layout/frame-export-layout';
 import { loadDecodeBoundaryHook } from '../../plugin/index';
 import { MemoryLogger } from '../support/live-container';
+import { zombieProcess } from '../support/zombie';
 import { FrameReader, type ExportStatus } from '../../src/reader/frame-reader';
 import { frameProblem } from './support/frames';
 import { PACKAGE_ROOT, exportEnv, fixture, makeTempDir, readMetaIdentity, removeTree, sleep, waitFor, waitForAsync } from './support/harness';
@@ -140,17 +141,9 @@ describe('hardening: writer crash and restart', function () {
     fs.renameSync(aside, path.join(dir, CAMERA));
   }
 
-  function zombie(): Promise<{ parent: ChildProcess; pid: number }> {
-    // The parent waits for the child's exit without reaping it (WNOWAIT) before it prints the
-    // pid: printing right after fork raced the child's exit, and a child still running is alive.
-    const parent = spawn('/usr/bin/python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\n' +
-      'os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\nprint(pid, flush=True)\ntime.sleep(60)']);
-    return new Promise((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve({ parent, pid: Number(chunk.toString()) })));
-  }
-
   for (const [name, make] of [
     ['its writer is a zombie (killed, not reaped)', async (meta: Buffer) => {
-      const { parent, pid } = await zombie();
+      const { parent, pid } = await zombieProcess();
       meta.writeUInt32LE(pid, Header.WRITER_PID);
       return parent;
     }],

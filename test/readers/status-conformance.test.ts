@@ -6,11 +6,12 @@
  * the spec says, so a rule changed in one language only fails here.
  */
 import { expect } from 'chai';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FrameReader } from '../../src/reader/frame-reader';
+import { zombieProcess } from '../support/zombie';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const READERS = path.join(REPO, 'test', 'readers');
@@ -25,12 +26,6 @@ interface Scenario {
   readonly expected: string;
 }
 
-/** A zombie: a child that exited and that its parent (sleeping) never reaps. */
-function zombieParent(): Promise<{ parent: ChildProcess; pid: number }> {
-  const parent = spawn(PYTHON, ['-c', 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)']);
-  return new Promise((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve({ parent, pid: Number(chunk.toString()) })));
-}
-
 describe('readers: one status rule set in TypeScript, Python and C (format spec 6)', function () {
   this.timeout(120_000);
   let work: string;
@@ -43,7 +38,7 @@ describe('readers: one status rule set in TypeScript, Python and C (format spec 
     probe = path.join(work, 'c_reader_probe');
     execFileSync('gcc', ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-I', path.join(REPO, 'src', 'reader', 'c'),
       '-o', probe, path.join(READERS, 'support', 'c_reader_probe.c')]);
-    zombie = await zombieParent();
+    zombie = await zombieProcess();
   });
 
   after(() => {

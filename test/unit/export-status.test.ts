@@ -1,24 +1,14 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { ColorMatrix, Header, Slot, WriterState, computeLayout, slotRecordOffset } from '../../src/layout/frame-export-layout';
 import { MetaEncoder } from '../../src/meta/meta-encoder';
 import { decodeHeader, type ExportStatusBlock } from '../../src/meta/meta-decoder';
 import { MetaView } from '../../src/meta/meta-view';
 import { monotonicNs, ownPidNamespace, processState, statusOfState, writerDeathReason } from '../../src/status/export-status';
 import { FakeClock, FixedWriterIdentity } from '../support/fake-clock';
+import { zombieProcess } from '../support/zombie';
 
 function statusAt(heartbeatNs: bigint): ExportStatusBlock {
   return { latestFrameId: 1, heartbeatNs, framesWritten: 1, droppedSizeMismatch: 0, droppedTruncated: 0 };
-}
-
-/** A process that forks a child which exits at once and is never reaped: a zombie for `seconds`. */
-function zombieParent(seconds: number): Promise<{ parent: ChildProcess; zombie: number }> {
-  const parent = spawn('/usr/bin/python3', ['-c',
-    `import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(${seconds})`]);
-  return new Promise((resolve, reject) => {
-    parent.stdout!.once('data', (chunk: Buffer) => resolve({ parent, zombie: Number(chunk.toString().trim()) }));
-    parent.once('error', reject);
-  });
 }
 
 describe('status: the one liveness rule (format spec 6.3)', () => {
@@ -33,7 +23,7 @@ describe('status: the one liveness rule (format spec 6.3)', () => {
   });
 
   it('same pid namespace: a zombie writer (killed, not reaped; kill(pid, 0) still succeeds) is dead at once', async () => {
-    const { parent, zombie } = await zombieParent(20);
+    const { parent, pid: zombie } = await zombieProcess();
     try {
       expect(() => process.kill(zombie, 0), 'kill(pid, 0) succeeds on a zombie').not.to.throw();
       expect(processState(zombie)).to.equal('zombie');
