@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from './support/harness';
+import type { Series as SoakSeries } from './soak';
 
 const SECONDS = 25;
 const RESTART_SECONDS = 8;
@@ -16,12 +17,8 @@ const CAMERAS = 2;
 /** Generous: the tap worker's heap warms up during the first seconds of such a short run. */
 const RSS_GROWTH_BOUND_MB = 48;
 
-interface Series {
-  baseline: number;
-  first: number;
-  last: number;
-  max: number;
-  final: number;
+/** A series as soak.ts reports it, with the growth this test derives. */
+interface Series extends SoakSeries {
   growthMB?: number;
 }
 

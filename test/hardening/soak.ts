@@ -60,7 +60,7 @@ interface Sample {
   readonly files: number;
 }
 
-interface Series {
+export interface Series {
   baseline: number;
   first: number;
   last: number;
