@@ -2,19 +2,22 @@
  * What a reader pays, and what the writer pays for waking readers (the readers' figures):
  *   reader_wakeups_per_frame, reader_latency_p99_ms: a TypeScript reader blocked in waitNext
  *     (FUTEX_WAIT) on a 30 fps writer (the live hook, 1280x720, another process); beside it, at
- *     the same time on the same writer, a polling reader (1 ms sleeps, version 1's way);
+ *     the same time on the same writer, a polling reader (1 ms sleeps, version 1's way), and at
+ *     the same time the floor: a C writer and a C reader doing only the wake and the copy
+ *     (pipe-bench wake-floor), reader_floor_latency_p50_ms / _p99_ms;
  *   reader_readinto_vs_memcpy_1080p: readInto of a 1080p frame / a plain TypedArray.set of the
  *     same bytes from the same shared memory into the same buffer (the floor), alternating;
  *   writer_futex_wake_us: the writer's FUTEX_WAKE per commit, with nobody waiting, per binding.
  * Each role runs in a process of its own. Method: docs/benchmarks.md, "How each figure is measured", 7.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LibC } from '../src/ffi/libc';
 import { loadLibC } from '../src/ffi/load-libc';
 import { DATA_FILE_NAME, Header } from '../src/layout/frame-export-layout';
 import { BenchLogger, GEOMETRY, liveEnv, makeExportDir, progress, runItem, sleep } from './lib/item';
+import { buildPipeBench } from './lib/native';
 import type { Profile } from './lib/profile';
 import { percentile, summarize, type Stat } from './lib/stats';
 
@@ -108,7 +111,21 @@ function resultOf<T>(child: ChildProcess): Promise<T> {
   });
 }
 
-/** The wait figures: both readers at once on one 30 fps writer. */
+/** The floor's rounds (pipe-bench wake-floor: a C writer and reader, the same frame size and rate). */
+function wakeFloor(rounds: number, frames: number): Promise<Round[]> {
+  const frameBytes = WAIT_GEOMETRY.width * WAIT_GEOMETRY.height * 1.5;
+  return new Promise((resolve, reject) => {
+    execFile(buildPipeBench(), ['wake-floor', String(frameBytes), String(FPS), String(frames), String(rounds)], (error, stdout) => {
+      if (error) return reject(error);
+      resolve(stdout.trim().split('\n').map((line) => {
+        const [p50, p99] = line.split(' ').map(Number);
+        return { wakeupsPerFrame: 1, p50Ms: p50! / 1e6, p99Ms: p99! / 1e6 };
+      }));
+    });
+  });
+}
+
+/** The wait figures: both readers and the floor at once, the readers on one 30 fps writer. */
 async function waiting(profile: Profile): Promise<Record<string, Stat>> {
   const dir = makeExportDir('readers');
   const writerProcess = forkRole({ role: 'writer', dir });
@@ -117,13 +134,18 @@ async function waiting(profile: Profile): Promise<Record<string, Stat>> {
     const rounds = profile.name === 'quick' ? 3 : 7;
     const frames = 3 * FPS;
     progress(`futex and polling readers, ${rounds} rounds of ${frames} frames at ${FPS} fps`);
+    const floor = wakeFloor(rounds, frames);
     const [futex, poll] = await Promise.all((['futex', 'poll'] as const).map((mode) =>
       resultOf<Round[]>(forkRole({ role: 'reader', dir, mode, rounds, frames }))));
-    const of = (list: Round[], key: keyof Round) => summarize(list.map((round) => round[key]));
+    const floorRounds = await floor;
+    const of = (list: readonly Round[], key: keyof Round) => summarize(list.map((round) => round[key]));
     return {
       reader_wakeups_per_frame: of(futex!, 'wakeupsPerFrame'),
       reader_latency_p50_ms: of(futex!, 'p50Ms'),
       reader_latency_p99_ms: of(futex!, 'p99Ms'),
+      reader_floor_latency_p50_ms: of(floorRounds, 'p50Ms'),
+      reader_floor_latency_p99_ms: of(floorRounds, 'p99Ms'),
+      reader_latency_p50_vs_floor: summarize(futex!.map((round, index) => round.p50Ms / floorRounds[index]!.p50Ms)),
       reader_poll_wakeups_per_frame: of(poll!, 'wakeupsPerFrame'),
       reader_poll_latency_p50_ms: of(poll!, 'p50Ms'),
       reader_poll_latency_p99_ms: of(poll!, 'p99Ms'),

@@ -1,5 +1,5 @@
 /*
- * The bench's native helper, built by bench/lib/native.ts with gcc. Three modes:
+ * The bench's native helper, built by bench/lib/native.ts with gcc. Four modes:
  *
  *   feed <frame_bytes> <stamps_file|-> <fd>...
  *       The producer: "FFmpeg" writing raw frames into pipes, with no decode cost, the way
@@ -19,9 +19,16 @@
  *   run <out_file> <program> <args>...
  *       Runs program with this process's fds and writes "user_us sys_us" of it (wait4 rusage)
  *       to out_file. Exits with the program's status.
+ *   wake-floor <frame_bytes> <fps> <frames> <rounds>
+ *       The floor of "commit -> reader holds its copy": a writer process fills a frame in a
+ *       MAP_SHARED mapping (memset, as the tap's readv fills a slot), stamps CLOCK_MONOTONIC,
+ *       bumps a futex word and FUTEX_WAKEs, <fps> times a second; a reader process waits on the
+ *       word (FUTEX_WAIT), memcpys the frame into its own buffer and takes the time. Prints
+ *       "p50_ns p99_ns" per round of <frames> frames.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
@@ -30,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,10 +159,65 @@ static int run(char **argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static uint64_t monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int compare_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int wake_floor(char **argv) {
+  size_t frame_bytes = strtoul(argv[2], NULL, 10);
+  long fps = strtol(argv[3], NULL, 10);
+  int frames = atoi(argv[4]), rounds = atoi(argv[5]);
+  if (frame_bytes == 0 || fps <= 0 || frames <= 0 || rounds <= 0) die("wake-floor arguments");
+  struct shared { uint32_t word; uint32_t pad; uint64_t committed_ns; } *shared =
+      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  unsigned char *frame = mmap(NULL, frame_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED || frame == MAP_FAILED) die("mmap");
+  memset(frame, 1, frame_bytes);
+  pid_t reader = fork();
+  if (reader < 0) die("fork");
+  if (reader == 0) {
+    unsigned char *mine = malloc(frame_bytes);
+    uint64_t *latency = malloc(sizeof(uint64_t) * (size_t)frames);
+    if (mine == NULL || latency == NULL) die("malloc");
+    memset(mine, 0, frame_bytes);
+    for (int round = 0; round < rounds; round++) {
+      for (int i = 0; i < frames; i++) {
+        uint32_t seen = __atomic_load_n(&shared->word, __ATOMIC_ACQUIRE);
+        while (__atomic_load_n(&shared->word, __ATOMIC_ACQUIRE) == seen) syscall(SYS_futex, &shared->word, FUTEX_WAIT, seen, NULL, NULL, 0);
+        memcpy(mine, frame, frame_bytes);
+        latency[i] = monotonic_ns() - __atomic_load_n(&shared->committed_ns, __ATOMIC_ACQUIRE);
+      }
+      qsort(latency, (size_t)frames, sizeof(uint64_t), compare_u64);
+      printf("%llu %llu\n", (unsigned long long)latency[frames / 2], (unsigned long long)latency[frames * 99 / 100]);
+      fflush(stdout);
+    }
+    _exit(mine[frame_bytes - 1] == 0xff ? 1 : 0); /* reads the copy: the compiler keeps it */
+  }
+  struct timespec period = { 0, 1000000000L / fps };
+  for (long i = 0; i < (long)frames * rounds + 1; i++) {
+    nanosleep(&period, NULL);
+    memset(frame, (unsigned char)(i & 0x7f), frame_bytes);
+    __atomic_store_n(&shared->committed_ns, monotonic_ns(), __ATOMIC_RELEASE);
+    __atomic_add_fetch(&shared->word, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &shared->word, FUTEX_WAKE, 1, NULL, NULL, 0);
+  }
+  int status;
+  if (waitpid(reader, &status, 0) != reader) die("waitpid");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "feed") == 0) return feed(argc, argv);
   if ((argc == 5 || argc == 6) && strcmp(argv[1], "floor") == 0) return floor_reader(argv, argc == 6);
   if (argc >= 4 && strcmp(argv[1], "run") == 0) return run(argv);
-  fprintf(stderr, "usage: pipe-bench feed|floor|run ... (see the source)\n");
+  if (argc == 6 && strcmp(argv[1], "wake-floor") == 0) return wake_floor(argv);
+  fprintf(stderr, "usage: pipe-bench feed|floor|run|wake-floor ... (see the source)\n");
   return 2;
 }
